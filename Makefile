@@ -1,0 +1,58 @@
+# Thin wrapper over CMake. The two commands a new user needs: `make demo` and `make test`.
+JOBS ?= $(shell nproc)
+BUILD ?= build
+CMAKE_FLAGS ?=
+CTEST_FLAGS ?= --output-on-failure
+
+.PHONY: all deps build test sanitize asan tsan fuzz bench demo lint format clean
+
+all: build
+
+deps:
+	@bash scripts/deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+
+build: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: deps build
+	cd $(BUILD) && ctest $(CTEST_FLAGS) -j $(JOBS)
+
+# ASan+UBSan over every test; TSan over the multi-threaded stress tests;
+# each libFuzzer target for a bounded time.
+sanitize: deps asan tsan fuzz
+
+asan:
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPS_SANITIZE=address -DPS_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest $(CTEST_FLAGS) -j $(JOBS) -LE stress
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		PS_STRESS_SCALE=0.1 ctest $(CTEST_FLAGS) -L stress
+
+tsan:
+	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPS_SANITIZE=thread -DPS_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+	cmake --build build-tsan -j $(JOBS)
+	cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest $(CTEST_FLAGS) -L stress
+
+fuzz:
+	CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPS_FUZZ=ON $(CMAKE_FLAGS)
+	cmake --build build-fuzz -j $(JOBS)
+	bash scripts/fuzz.sh build-fuzz $${PS_FUZZ_SECONDS:-30}
+
+bench: deps build
+	bash scripts/bench.sh $(BUILD)
+
+demo: deps build
+	bash scripts/demo.sh $(BUILD)
+
+lint:
+	bash scripts/lint.sh
+
+format:
+	git ls-files '*.c' '*.h' '*.cc' | xargs clang-format -i
+
+clean:
+	rm -rf build build-asan build-tsan build-fuzz
