@@ -27,8 +27,8 @@ enum ps_tif {
 struct ps_order_intent {
 	uint64_t md_tsc;          /* recv_tsc of the md event that caused it (tick-to-trade) */
 	uint64_t client_order_id; /* CANCEL/REPLACE: the order to act on; NEW: 0 (OMS assigns) */
-	int64_t
-	    price; /* fixed point, instrument scale; MARKET: ignored (risk sets a protection price) */
+	/* fixed point, instrument scale; MARKET: ignored (risk sets a protection price) */
+	int64_t price;
 	uint32_t qty;        /* shares; CANCEL: 0 */
 	uint32_t instrument; /* dense instrument id */
 	uint16_t strategy_id;
@@ -37,9 +37,41 @@ struct ps_order_intent {
 	uint8_t side;           /* enum ps_side */
 	uint8_t type;           /* enum ps_order_type */
 	uint8_t tif;            /* enum ps_tif */
-	uint32_t reserved[6];
+	/* The strategy's own name for the order ("bid quote"): CANCEL and REPLACE
+	 * act on the live order with this (strategy_id, tag); reports carry it. */
+	uint32_t tag;
+	uint32_t reserved[5];
 };
 
 static_assert(sizeof(struct ps_order_intent) == 64, "order intent must be one cache line");
+
+/*
+ * Execution report: what the exec stage hands back to the book/strategy stage
+ * (ring C) for every order event that changes what a strategy knows.
+ */
+enum ps_report_type {
+	PS_REPORT_ACCEPTED = 1, /* venue acknowledged the order (or the replace) */
+	PS_REPORT_FILL,         /* qty at price filled; leaves_qty remains */
+	PS_REPORT_CANCELED,     /* order is gone (cancel, IOC remainder, expiry) */
+	PS_REPORT_REJECTED,     /* risk or venue refused it: reason holds the code */
+	PS_REPORT_REPLACED,     /* replace took effect: price/leaves_qty are the new terms */
+};
+
+struct ps_exec_report {
+	uint64_t tsc;             /* when exec produced it */
+	uint64_t client_order_id; /* OMS id of the order */
+	int64_t price;            /* FILL: execution price; others: order price */
+	uint32_t qty;             /* FILL: filled now; others: 0 */
+	uint32_t leaves_qty;      /* still working after this event */
+	uint32_t instrument;
+	uint32_t tag;   /* the intent's tag */
+	int32_t reason; /* REJECTED: risk reason code or negative venue/PS_E code */
+	uint16_t strategy_id;
+	uint8_t type; /* enum ps_report_type */
+	uint8_t side; /* enum ps_side */
+	uint32_t reserved[4];
+};
+
+static_assert(sizeof(struct ps_exec_report) == 64, "exec report must be one cache line");
 
 #endif /* PS_ORDER_H */

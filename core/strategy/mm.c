@@ -1,0 +1,195 @@
+/*
+ * Market maker: one bid and one ask quote around the microprice, skewed
+ * against inventory.
+ *
+ *   fair = microprice = (bid * ask_qty + ask * bid_qty) / (bid_qty + ask_qty)
+ *   skew = position / quote_qty * skew_ticks * tick
+ *   bid  = floor_tick(fair - half_spread_ticks * tick - skew)
+ *   ask  = ceil_tick (fair + half_spread_ticks * tick - skew)
+ *
+ * A long position lowers both quotes (sell more eagerly, buy less), a short
+ * one raises them. Quotes stay passive: a bid never reaches the best ask, an
+ * ask never the best bid. A side whose fill would take |position| past
+ * max_position is cancelled and not quoted again until the position comes
+ * back. A quote is replaced when its wanted price moves by requote_ticks or
+ * more, at most once per min_requote_us per side, and never while a request
+ * for it is still unanswered (one in flight per side).
+ */
+#include <stdio.h>
+
+#include <ps/config.h>
+#include <ps/err.h>
+
+#include "strategy_internal.h"
+
+enum { TAG_BID = 1, TAG_ASK = 2 };
+
+struct quote {
+	int64_t price;
+	uint64_t last_ns; /* when the last request for this side was sent */
+	bool live;        /* accepted and not yet filled or cancelled */
+	bool pending;     /* a request is in flight */
+};
+
+struct mm {
+	int64_t tick;
+	int64_t half_spread_ticks;
+	int64_t skew_ticks;
+	int64_t requote_ticks;
+	int64_t max_position;
+	uint64_t min_requote_ns;
+	uint32_t qty;
+	struct quote q[2]; /* by enum ps_side */
+};
+
+static int mm_init(struct ps_strategy *s, struct ps_config *c, const char *sec, char *err,
+		   size_t err_len)
+{
+	struct mm *m = s->state;
+	int64_t v;
+	int rc;
+
+	if ((rc = ps_strategy__get_price(c, sec, "tick", 100, &m->tick, err, err_len)))
+		return rc;
+	if ((rc = ps_config_get_int(c, sec, "qty", 100, 1, 1000000, &v, err, err_len)))
+		return rc;
+	m->qty = (uint32_t)v;
+	if ((rc = ps_config_get_int(c, sec, "half_spread_ticks", 1, 0, 10000, &m->half_spread_ticks,
+				    err, err_len)))
+		return rc;
+	if ((rc = ps_config_get_int(c, sec, "skew_ticks", 1, 0, 10000, &m->skew_ticks, err,
+				    err_len)))
+		return rc;
+	if ((rc = ps_config_get_int(c, sec, "requote_ticks", 1, 1, 10000, &m->requote_ticks, err,
+				    err_len)))
+		return rc;
+	if ((rc = ps_config_get_int(c, sec, "max_position", 500, 1, INT32_MAX, &m->max_position,
+				    err, err_len)))
+		return rc;
+	if ((rc = ps_config_get_int(c, sec, "min_requote_us", 100, 0, 60000000, &v, err, err_len)))
+		return rc;
+	m->min_requote_ns = (uint64_t)v * 1000;
+	if (m->max_position < (int64_t)m->qty) {
+		snprintf(err, err_len, "%s:%d: [%s] max_position (%lld) is below qty (%u)",
+			 ps_config_path(c), ps_config_line(c, sec, "max_position"), sec,
+			 (long long)m->max_position, m->qty);
+		return PS_ECONFIG;
+	}
+	return 0;
+}
+
+static void request(struct ps_strategy *s, struct mm *m, unsigned side, uint8_t action,
+		    int64_t price, struct ps_strategy_out *out)
+{
+	struct ps_order_intent *it = ps_strategy_out_push(out);
+
+	if (!it)
+		return;
+	*it = (struct ps_order_intent){
+		.price = price,
+		.qty = action == PS_ORDER_CANCEL ? 0 : m->qty,
+		.confidence_bp = 10000,
+		.action = action,
+		.side = (uint8_t)side,
+		.type = PS_ORDER_LIMIT,
+		.tif = PS_TIF_DAY,
+		.tag = side == PS_SIDE_BUY ? TAG_BID : TAG_ASK,
+	};
+	m->q[side].pending = true;
+	m->q[side].last_ns = s->now_ns;
+}
+
+static void quote_side(struct ps_strategy *s, struct mm *m, unsigned side, int64_t want_price,
+		       bool want, struct ps_strategy_out *out)
+{
+	struct quote *q = &m->q[side];
+	int64_t moved;
+
+	if (q->pending)
+		return;
+	if (!want) {
+		if (q->live)
+			request(s, m, side, PS_ORDER_CANCEL, q->price, out);
+		return;
+	}
+	if (!q->live) {
+		request(s, m, side, PS_ORDER_NEW, want_price, out);
+		return;
+	}
+	moved = want_price > q->price ? want_price - q->price : q->price - want_price;
+	if (moved >= m->requote_ticks * m->tick && s->now_ns - q->last_ns >= m->min_requote_ns)
+		request(s, m, side, PS_ORDER_REPLACE, want_price, out);
+}
+
+static void mm_on_book(struct ps_strategy *s, const struct ps_book *book,
+		       const struct ps_md_event *ev, struct ps_strategy_out *out)
+{
+	struct mm *m = s->state;
+	const struct ps_book_level *bb, *ba;
+	int64_t fair, skew, bid, ask;
+
+	(void)ev;
+	if (!ps_strategy_microprice(book, &fair))
+		return;
+	bb = ps_book_best(book, PS_SIDE_BUY);
+	ba = ps_book_best(book, PS_SIDE_SELL);
+	skew = s->position * m->skew_ticks * m->tick / (int64_t)m->qty;
+	bid = ps_strategy__floor_tick(fair - m->half_spread_ticks * m->tick - skew, m->tick);
+	ask = ps_strategy__ceil_tick(fair + m->half_spread_ticks * m->tick - skew, m->tick);
+	/* Passive only: never cross the other side's best price. */
+	if (bid >= ba->price)
+		bid = ba->price - m->tick;
+	if (ask <= bb->price)
+		ask = bb->price + m->tick;
+	if (bid <= 0)
+		return;
+	quote_side(s, m, PS_SIDE_BUY, bid, s->position + (int64_t)m->qty <= m->max_position, out);
+	quote_side(s, m, PS_SIDE_SELL, ask, -s->position + (int64_t)m->qty <= m->max_position, out);
+}
+
+static void mm_on_report(struct ps_strategy *s, const struct ps_exec_report *r,
+			 struct ps_strategy_out *out)
+{
+	struct mm *m = s->state;
+	struct quote *q;
+
+	(void)out;
+	if (r->tag != TAG_BID && r->tag != TAG_ASK)
+		return;
+	q = &m->q[r->tag == TAG_BID ? PS_SIDE_BUY : PS_SIDE_SELL];
+	switch (r->type) {
+	case PS_REPORT_ACCEPTED:
+	case PS_REPORT_REPLACED:
+		q->live = r->leaves_qty > 0;
+		q->pending = false;
+		q->price = r->price;
+		break;
+	case PS_REPORT_FILL:
+		if (r->leaves_qty == 0) {
+			q->live = false;
+			q->pending = false;
+		}
+		break;
+	case PS_REPORT_CANCELED:
+		q->live = false;
+		q->pending = false;
+		break;
+	case PS_REPORT_REJECTED:
+		/* A refused NEW leaves no order; a refused REPLACE or CANCEL leaves
+		 * the old one working (leaves_qty says which). */
+		q->live = r->leaves_qty > 0;
+		q->pending = false;
+		break;
+	default:
+		break;
+	}
+	(void)s;
+}
+
+const struct ps_strategy_ops ps_strategy_mm_ops = {
+	.kind = "mm",
+	.state_len = sizeof(struct mm),
+	.init = mm_init,
+	.on_book = mm_on_book,
+	.on_report = mm_on_report,
+};
