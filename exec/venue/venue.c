@@ -850,8 +850,9 @@ static void replay_step(struct ps_venue *v, uint64_t now)
 		if (v->replay_off >= v->replay_len) {
 			v->replay_done = true;
 			v->done_ns = now;
-			fprintf(stderr, "venue: replay finished (%llu messages)\n",
-				(unsigned long long)v->st.bg_msgs);
+			if (v->cfg.lobster[0])
+				fprintf(stderr, "venue: replay finished (%llu messages)\n",
+					(unsigned long long)v->st.bg_msgs);
 			break;
 		}
 		uint16_t len;
