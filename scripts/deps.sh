@@ -11,6 +11,7 @@ PKGS=(
 	libcmocka-dev libbenchmark-dev libck-dev
 	clang-14 libclang-rt-14-dev clang-format clang-tidy cppcheck valgrind
 	gnuplot-nox sockperf tshark iproute2 unzip
+	zlib1g-dev
 	libquickfix-dev libquickfix-doc g++
 )
 

@@ -1,0 +1,862 @@
+/*
+ * SPSC ring benchmarks: perseus ps_ring_spsc against DPDK rte_ring (SP/SC,
+ * element API, on plain memory without EAL) and Concurrency Kit ck_ring
+ * (SPSC), in the same binary and run, so ratios are meaningful on a noisy box.
+ *
+ *   ring/throughput/<impl>/single/{8B,64B}   one item per call
+ *   ring/throughput/<impl>/burst32/{8B,64B}  bursts of up to 32 (ck_ring has
+ *                                            no burst call: 32 single calls)
+ *   ring/rtt/<impl>/8B                       ping-pong over two rings; p50,
+ *                                            p99, p99.9 in ns from rdtsc
+ *   ring/bytes/perseus/claim_commit/32B      byte ring, 32-byte records
+ *
+ * Throughput: a producer thread (started inside the body, pinned to the first
+ * allowed CPU) fills the ring flat out; the benchmark thread (pinned to the
+ * second) drains it; one iteration is one item, timed in wall-clock time.
+ * All rings have 1024 slots (ck_ring and rte_ring hold 1023).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <ck_ring.h>
+
+#include <ps/ring_bytes.h>
+#include <ps/ring_spsc.h>
+
+#include "harness.h"
+
+#ifdef PS_HAVE_DPDK
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+#endif
+
+/* Iteration counts are overridable (ck benchmark/ style). */
+#ifndef RING_SLOTS
+#define RING_SLOTS 1024u
+#endif
+#ifndef RTT_SAMPLES
+#define RTT_SAMPLES (1u << 20)
+#endif
+#define BURST 32u
+
+struct obj64 {
+	uint64_t w[8];
+};
+
+/* ---- pinning and timing helpers ----------------------------------------- */
+
+static int nth_cpu(const cpu_set_t *set, int idx)
+{
+	int seen = 0;
+
+	for (int c = 0; c < CPU_SETSIZE; c++) {
+		if (CPU_ISSET(c, set) && seen++ == idx)
+			return c;
+	}
+	return -1;
+}
+
+/* Pin the calling thread to its idx-th allowed CPU (of the process mask). */
+static void pin_self(const cpu_set_t *allowed, int idx)
+{
+	int cpu = nth_cpu(allowed, idx);
+	cpu_set_t one;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	(void)pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
+}
+
+static inline void relax(void)
+{
+	__builtin_ia32_pause();
+}
+
+static inline uint64_t tsc(void)
+{
+	return __builtin_ia32_rdtsc();
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* TSC ticks per ns, measured once against CLOCK_MONOTONIC over 20 ms. */
+static double tsc_per_ns(void)
+{
+	static double v;
+
+	if (v == 0) {
+		double t0 = now_s(), t1;
+		uint64_t c0 = tsc(), c1;
+
+		do {
+			t1 = now_s();
+		} while (t1 - t0 < 0.02);
+		c1 = tsc();
+		v = (double)(c1 - c0) / ((t1 - t0) * 1e9);
+	}
+	return v;
+}
+
+/* ---- the queues under test behind one set of inline calls --------------- */
+
+/*
+ * One struct for every implementation; each bench uses one member. The hot
+ * calls below are static inline with constant element sizes, so each
+ * benchmark loop compiles to the implementation's own inlined fast path.
+ */
+struct q {
+	struct ps_ring_spsc ps;
+	struct ck_ring ck;
+	struct ps_ring_bytes bytes;
+	void *ck_buf;
+	void *mem;
+#ifdef PS_HAVE_DPDK
+	struct rte_ring *rte;
+#endif
+};
+
+enum impl { IMPL_PERSEUS, IMPL_RTE, IMPL_CK };
+
+/* 0, or a reason the queue could not be built (the bench is skipped). */
+static const char *q_init(struct q *q, enum impl impl, uint32_t esize)
+{
+	memset(q, 0, sizeof(*q));
+	switch (impl) {
+	case IMPL_PERSEUS:
+		if (posix_memalign(&q->mem, 64, ps_ring_spsc_memsize(RING_SLOTS, esize)) != 0)
+			return "out of memory";
+		if (ps_ring_spsc_init(&q->ps, q->mem, RING_SLOTS, esize) != 0)
+			return "ps_ring_spsc_init failed";
+		return NULL;
+	case IMPL_CK:
+		if (posix_memalign(&q->ck_buf, 64, (size_t)RING_SLOTS * esize) != 0)
+			return "out of memory";
+		ck_ring_init(&q->ck, RING_SLOTS);
+		return NULL;
+	case IMPL_RTE:
+#ifdef PS_HAVE_DPDK
+	{
+		ssize_t len = rte_ring_get_memsize_elem(esize, RING_SLOTS);
+
+		if (len < 0 || posix_memalign(&q->mem, 64, (size_t)len) != 0)
+			return "rte_ring_get_memsize_elem failed";
+		q->rte = q->mem;
+		if (rte_ring_init(q->rte, "bench", RING_SLOTS, RING_F_SP_ENQ | RING_F_SC_DEQ) != 0)
+			return "rte_ring_init failed";
+		return NULL;
+	}
+#else
+		return "built without DPDK";
+#endif
+	}
+	return "unknown implementation";
+}
+
+static void q_fini(struct q *q, enum impl impl)
+{
+	if (impl == IMPL_PERSEUS && q->mem != NULL)
+		ps_ring_spsc_fini(&q->ps);
+	free(q->mem);
+	free(q->ck_buf);
+}
+
+/* perseus: the slot length is fixed at init; the switch inside predicts. */
+static inline bool ps_enq(struct q *q, const void *o)
+{
+	return ps_ring_spsc_enqueue(&q->ps, o);
+}
+static inline bool ps_deq(struct q *q, void *o)
+{
+	return ps_ring_spsc_dequeue(&q->ps, o);
+}
+static inline uint32_t ps_enq_n(struct q *q, const void *o, uint32_t n)
+{
+	return ps_ring_spsc_enqueue_burst(&q->ps, o, n);
+}
+static inline uint32_t ps_deq_n(struct q *q, void *o, uint32_t n)
+{
+	return ps_ring_spsc_dequeue_burst(&q->ps, o, n);
+}
+
+/* ck_ring: 8-byte items are its native pointer-sized values. */
+CK_RING_PROTOTYPE(obj64, obj64)
+
+static inline bool ck_enq8(struct q *q, const void *o)
+{
+	void *v;
+
+	memcpy(&v, o, sizeof(v));
+	return ck_ring_enqueue_spsc(&q->ck, q->ck_buf, v);
+}
+static inline bool ck_deq8(struct q *q, void *o)
+{
+	void *v;
+
+	if (!ck_ring_dequeue_spsc(&q->ck, q->ck_buf, &v))
+		return false;
+	memcpy(o, &v, sizeof(v));
+	return true;
+}
+static inline bool ck_enq64(struct q *q, const void *o)
+{
+	return ck_ring_enqueue_spsc_obj64(&q->ck, q->ck_buf, (struct obj64 *)o);
+}
+static inline bool ck_deq64(struct q *q, void *o)
+{
+	return ck_ring_dequeue_spsc_obj64(&q->ck, q->ck_buf, o);
+}
+/* No burst call in ck_ring's SPSC API: a loop of single calls. */
+static inline uint32_t ck_enq8_n(struct q *q, const void *o, uint32_t n)
+{
+	uint32_t i = 0;
+
+	while (i < n && ck_enq8(q, (const uint8_t *)o + i * 8))
+		i++;
+	return i;
+}
+static inline uint32_t ck_deq8_n(struct q *q, void *o, uint32_t n)
+{
+	uint32_t i = 0;
+
+	while (i < n && ck_deq8(q, (uint8_t *)o + i * 8))
+		i++;
+	return i;
+}
+static inline uint32_t ck_enq64_n(struct q *q, const void *o, uint32_t n)
+{
+	uint32_t i = 0;
+
+	while (i < n && ck_enq64(q, (const uint8_t *)o + i * 64))
+		i++;
+	return i;
+}
+static inline uint32_t ck_deq64_n(struct q *q, void *o, uint32_t n)
+{
+	uint32_t i = 0;
+
+	while (i < n && ck_deq64(q, (uint8_t *)o + i * 64))
+		i++;
+	return i;
+}
+
+#ifdef PS_HAVE_DPDK
+static inline bool rte_enq8(struct q *q, const void *o)
+{
+	return rte_ring_sp_enqueue_elem(q->rte, (void *)o, 8) == 0;
+}
+static inline bool rte_deq8(struct q *q, void *o)
+{
+	return rte_ring_sc_dequeue_elem(q->rte, o, 8) == 0;
+}
+static inline bool rte_enq64(struct q *q, const void *o)
+{
+	return rte_ring_sp_enqueue_elem(q->rte, (void *)o, 64) == 0;
+}
+static inline bool rte_deq64(struct q *q, void *o)
+{
+	return rte_ring_sc_dequeue_elem(q->rte, o, 64) == 0;
+}
+static inline uint32_t rte_enq8_n(struct q *q, const void *o, uint32_t n)
+{
+	return rte_ring_sp_enqueue_burst_elem(q->rte, o, 8, n, NULL);
+}
+static inline uint32_t rte_deq8_n(struct q *q, void *o, uint32_t n)
+{
+	return rte_ring_sc_dequeue_burst_elem(q->rte, o, 8, n, NULL);
+}
+static inline uint32_t rte_enq64_n(struct q *q, const void *o, uint32_t n)
+{
+	return rte_ring_sp_enqueue_burst_elem(q->rte, o, 64, n, NULL);
+}
+static inline uint32_t rte_deq64_n(struct q *q, void *o, uint32_t n)
+{
+	return rte_ring_sc_dequeue_burst_elem(q->rte, o, 64, n, NULL);
+}
+#endif
+
+/* ---- shared run state ---------------------------------------------------- */
+
+struct run {
+	struct q a; /* throughput: the ring; rtt: ping (bench thread -> echo) */
+	struct q b; /* rtt: pong (echo -> bench thread) */
+	cpu_set_t allowed;
+	alignas(64) _Atomic int ready;     /* helper thread is pinned and running */
+	alignas(64) _Atomic int stop;      /* bench thread is done */
+	alignas(64) uint64_t helper_waits; /* helper's failed calls; read after join */
+};
+
+/* Relaxed: flags only; the ring calls carry the data ordering, and
+ * pthread_join orders everything at the end. */
+static inline bool run_stopped(struct run *r)
+{
+	return atomic_load_explicit(&r->stop, memory_order_relaxed) != 0;
+}
+
+static void run_wait_ready(struct run *r)
+{
+	/* Relaxed: as run_stopped. */
+	while (atomic_load_explicit(&r->ready, memory_order_relaxed) == 0)
+		relax();
+}
+
+static void run_set(_Atomic int *flag)
+{
+	/* Relaxed: as run_stopped. */
+	atomic_store_explicit(flag, 1, memory_order_relaxed);
+}
+
+/* Starts fn pinned to CPU #0; pins the bench thread to CPU #1 and returns the
+ * bench thread's old mask in *saved. */
+static int run_start(struct run *r, pthread_t *t, void *(*fn)(void *), cpu_set_t *saved)
+{
+	pthread_getaffinity_np(pthread_self(), sizeof(*saved), saved);
+	r->allowed = *saved;
+	if (pthread_create(t, NULL, fn, r) != 0)
+		return -EAGAIN;
+	pin_self(&r->allowed, 1);
+	run_wait_ready(r);
+	return 0;
+}
+
+static void run_finish(struct run *r, pthread_t t, const cpu_set_t *saved)
+{
+	run_set(&r->stop);
+	pthread_join(t, NULL);
+	pthread_setaffinity_np(pthread_self(), sizeof(*saved), saved);
+}
+
+/* ---- throughput ----------------------------------------------------------- */
+
+/*
+ * TPUT(name, impl, esize, ENQ, DEQ, n): producer pushes numbered items (the
+ * number in word 0) with ENQ(q, objs, n) -> count; the bench thread pulls
+ * one iteration's worth with DEQ and sums word 0 so nothing is optimised out.
+ */
+#define TPUT(name, impl, esize, ENQ, DEQ, nper)                                                \
+	static void *name##_producer(void *arg)                                                \
+	{                                                                                      \
+		struct run *r = arg;                                                           \
+		alignas(64) uint8_t objs[(nper) * (esize)];                                    \
+		uint64_t seq = 0, waits = 0;                                                   \
+                                                                                               \
+		memset(objs, 0, sizeof(objs));                                                 \
+		pin_self(&r->allowed, 0);                                                      \
+		run_set(&r->ready);                                                            \
+		while (!run_stopped(r)) {                                                      \
+			uint32_t k;                                                            \
+                                                                                               \
+			for (uint32_t i = 0; i < (nper); i++)                                  \
+				memcpy(objs + i * (esize), &(uint64_t){ seq + i }, 8);         \
+			k = ENQ(&r->a, objs, (nper));                                          \
+			if (k == 0) {                                                          \
+				waits++;                                                       \
+				relax();                                                       \
+			}                                                                      \
+			seq += k;                                                              \
+		}                                                                              \
+		r->helper_waits = waits;                                                       \
+		return NULL;                                                                   \
+	}                                                                                      \
+	static void name(struct ps_bench *b)                                                   \
+	{                                                                                      \
+		struct run *r = NULL;                                                          \
+		alignas(64) uint8_t objs[(nper) * (esize)];                                    \
+		uint64_t n, total = 0, sum = 0, waits = 0;                                     \
+		const char *why;                                                               \
+		cpu_set_t saved;                                                               \
+		pthread_t t;                                                                   \
+                                                                                               \
+		if (posix_memalign((void **)&r, 64, sizeof(*r)) != 0) {                        \
+			ps_bench_skip(b, "out of memory");                                     \
+			return;                                                                \
+		}                                                                              \
+		memset(r, 0, sizeof(*r));                                                      \
+		why = q_init(&r->a, (impl), (esize));                                          \
+		if (why != NULL || run_start(r, &t, name##_producer, &saved) != 0) {           \
+			ps_bench_skip(b, why != NULL ? why : "pthread_create failed");         \
+			q_fini(&r->a, (impl));                                                 \
+			free(r);                                                               \
+			return;                                                                \
+		}                                                                              \
+		while ((n = ps_bench_batch(b, 1u << 16)) != 0) {                               \
+			uint64_t got = 0;                                                      \
+                                                                                               \
+			while (got < n) {                                                      \
+				uint64_t want = n - got < (nper) ? n - got : (nper);           \
+				uint32_t k = DEQ(&r->a, objs, (uint32_t)want);                 \
+                                                                                               \
+				if (k == 0) {                                                  \
+					waits++;                                               \
+					relax();                                               \
+					continue;                                              \
+				}                                                              \
+				for (uint32_t i = 0; i < k; i++) {                             \
+					uint64_t w;                                            \
+                                                                                               \
+					memcpy(&w, objs + i * (esize), 8);                     \
+					sum += w;                                              \
+				}                                                              \
+				got += k;                                                      \
+			}                                                                      \
+			total += got;                                                          \
+		}                                                                              \
+		run_finish(r, t, &saved);                                                      \
+		ps_bench_keep(&sum);                                                           \
+		ps_bench_items(b, (int64_t)total);                                             \
+		/* Which edge the run sat on: failed enqueues (full) and \
+		 * dequeues (empty) per item moved. */                     \
+		ps_bench_counter(b, "full_per_item", (double)r->helper_waits / (double)total); \
+		ps_bench_counter(b, "empty_per_item", (double)waits / (double)total);          \
+		q_fini(&r->a, (impl));                                                         \
+		free(r);                                                                       \
+	}
+
+/* Single-item calls presented through the n-item shape used by TPUT. */
+#define SINGLE(fn)                                                      \
+	static inline uint32_t fn##_1(struct q *q, void *o, uint32_t n) \
+	{                                                               \
+		(void)n;                                                \
+		return fn(q, o) ? 1u : 0u;                              \
+	}
+SINGLE(ps_enq)
+SINGLE(ps_deq)
+SINGLE(ck_enq8)
+SINGLE(ck_deq8)
+SINGLE(ck_enq64)
+SINGLE(ck_deq64)
+
+TPUT(bench_ring_tput_perseus_single_8, IMPL_PERSEUS, 8, ps_enq_1, ps_deq_1, 1)
+TPUT(bench_ring_tput_perseus_single_64, IMPL_PERSEUS, 64, ps_enq_1, ps_deq_1, 1)
+TPUT(bench_ring_tput_perseus_burst_8, IMPL_PERSEUS, 8, ps_enq_n, ps_deq_n, BURST)
+TPUT(bench_ring_tput_perseus_burst_64, IMPL_PERSEUS, 64, ps_enq_n, ps_deq_n, BURST)
+TPUT(bench_ring_tput_ck_single_8, IMPL_CK, 8, ck_enq8_1, ck_deq8_1, 1)
+TPUT(bench_ring_tput_ck_single_64, IMPL_CK, 64, ck_enq64_1, ck_deq64_1, 1)
+TPUT(bench_ring_tput_ck_burst_8, IMPL_CK, 8, ck_enq8_n, ck_deq8_n, BURST)
+TPUT(bench_ring_tput_ck_burst_64, IMPL_CK, 64, ck_enq64_n, ck_deq64_n, BURST)
+
+PS_BENCH("ring/throughput/perseus/single/8B", bench_ring_tput_perseus_single_8, 0,
+	 PS_BENCH_F_REAL_TIME);
+PS_BENCH("ring/throughput/perseus/single/64B", bench_ring_tput_perseus_single_64, 0,
+	 PS_BENCH_F_REAL_TIME);
+PS_BENCH("ring/throughput/perseus/burst32/8B", bench_ring_tput_perseus_burst_8, 0,
+	 PS_BENCH_F_REAL_TIME);
+PS_BENCH("ring/throughput/perseus/burst32/64B", bench_ring_tput_perseus_burst_64, 0,
+	 PS_BENCH_F_REAL_TIME);
+PS_BENCH("ring/throughput/ck_ring/single/8B", bench_ring_tput_ck_single_8, 0, PS_BENCH_F_REAL_TIME);
+PS_BENCH("ring/throughput/ck_ring/single/64B", bench_ring_tput_ck_single_64, 0,
+	 PS_BENCH_F_REAL_TIME);
+PS_BENCH("ring/throughput/ck_ring/burst32/8B", bench_ring_tput_ck_burst_8, 0, PS_BENCH_F_REAL_TIME);
+PS_BENCH("ring/throughput/ck_ring/burst32/64B", bench_ring_tput_ck_burst_64, 0,
+	 PS_BENCH_F_REAL_TIME);
+
+#ifdef PS_HAVE_DPDK
+SINGLE(rte_enq8)
+SINGLE(rte_deq8)
+SINGLE(rte_enq64)
+SINGLE(rte_deq64)
+TPUT(bench_ring_tput_rte_single_8, IMPL_RTE, 8, rte_enq8_1, rte_deq8_1, 1)
+TPUT(bench_ring_tput_rte_single_64, IMPL_RTE, 64, rte_enq64_1, rte_deq64_1, 1)
+TPUT(bench_ring_tput_rte_burst_8, IMPL_RTE, 8, rte_enq8_n, rte_deq8_n, BURST)
+TPUT(bench_ring_tput_rte_burst_64, IMPL_RTE, 64, rte_enq64_n, rte_deq64_n, BURST)
+PS_BENCH("ring/throughput/rte_ring/single/8B", bench_ring_tput_rte_single_8, 0,
+	 PS_BENCH_F_REAL_TIME);
+PS_BENCH("ring/throughput/rte_ring/single/64B", bench_ring_tput_rte_single_64, 0,
+	 PS_BENCH_F_REAL_TIME);
+PS_BENCH("ring/throughput/rte_ring/burst32/8B", bench_ring_tput_rte_burst_8, 0,
+	 PS_BENCH_F_REAL_TIME);
+PS_BENCH("ring/throughput/rte_ring/burst32/64B", bench_ring_tput_rte_burst_64, 0,
+	 PS_BENCH_F_REAL_TIME);
+#endif
+
+/* ---- round-trip latency --------------------------------------------------- */
+
+/* What a waiting side does between polls of an empty ring: nothing, for
+ * the lowest latency (-DRTT_SPIN=relax to pause). */
+#ifndef RTT_SPIN
+#define RTT_SPIN() ((void)0)
+#endif
+
+static uint64_t rtt_samples[RTT_SAMPLES];
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Sorts the first n samples and reports p50/p99/p99.9 (and max) in ns. */
+static void rtt_report(struct ps_bench *b, uint64_t n)
+{
+	double per_ns = tsc_per_ns();
+
+	if (n > RTT_SAMPLES)
+		n = RTT_SAMPLES;
+	if (n == 0)
+		return;
+	qsort(rtt_samples, n, sizeof(rtt_samples[0]), cmp_u64);
+	/* Nearest-rank percentiles: sample index floor(n * p). */
+	size_t i50 = n / 2, i99 = n * 99 / 100, i999 = n * 999 / 1000;
+
+	ps_bench_counter(b, "p50_ns", (double)rtt_samples[i50] / per_ns);
+	ps_bench_counter(b, "p99_ns", (double)rtt_samples[i99] / per_ns);
+	ps_bench_counter(b, "p999_ns", (double)rtt_samples[i999] / per_ns);
+	ps_bench_counter(b, "max_ns", (double)rtt_samples[n - 1] / per_ns);
+}
+
+/*
+ * RTT(name, impl, ENQ, DEQ): the echo thread moves every 8-byte item from
+ * ring a to ring b; the bench thread stamps rdtsc, sends, waits for the echo
+ * and records the round trip. One iteration is one round trip.
+ */
+#define RTT(name, impl, ENQ, DEQ)                                                      \
+	static void *name##_echo(void *arg)                                            \
+	{                                                                              \
+		struct run *r = arg;                                                   \
+		uint64_t v;                                                            \
+                                                                                       \
+		pin_self(&r->allowed, 0);                                              \
+		run_set(&r->ready);                                                    \
+		while (!run_stopped(r)) {                                              \
+			if (!DEQ(&r->a, &v)) {                                         \
+				RTT_SPIN();                                            \
+				continue;                                              \
+			}                                                              \
+			while (!ENQ(&r->b, &v))                                        \
+				relax();                                               \
+		}                                                                      \
+		return NULL;                                                           \
+	}                                                                              \
+	static void name(struct ps_bench *b)                                           \
+	{                                                                              \
+		struct run *r = NULL;                                                  \
+		uint64_t n, total = 0, v = 0;                                          \
+		const char *why;                                                       \
+		cpu_set_t saved;                                                       \
+		pthread_t t;                                                           \
+                                                                                       \
+		tsc_per_ns();                                                          \
+		if (posix_memalign((void **)&r, 64, sizeof(*r)) != 0) {                \
+			ps_bench_skip(b, "out of memory");                             \
+			return;                                                        \
+		}                                                                      \
+		memset(r, 0, sizeof(*r));                                              \
+		why = q_init(&r->a, (impl), 8);                                        \
+		if (why == NULL)                                                       \
+			why = q_init(&r->b, (impl), 8);                                \
+		if (why != NULL || run_start(r, &t, name##_echo, &saved) != 0) {       \
+			ps_bench_skip(b, why != NULL ? why : "pthread_create failed"); \
+			q_fini(&r->a, (impl));                                         \
+			q_fini(&r->b, (impl));                                         \
+			free(r);                                                       \
+			return;                                                        \
+		}                                                                      \
+		while ((n = ps_bench_batch(b, 1u << 14)) != 0) {                       \
+			for (uint64_t i = 0; i < n; i++) {                             \
+				uint64_t t0 = tsc(), back = 0;                         \
+                                                                                       \
+				v++;                                                   \
+				while (!ENQ(&r->a, &v))                                \
+					relax();                                       \
+				while (!DEQ(&r->b, &back))                             \
+					RTT_SPIN();                                    \
+				rtt_samples[(total + i) % RTT_SAMPLES] = tsc() - t0;   \
+				v = back;                                              \
+			}                                                              \
+			total += n;                                                    \
+		}                                                                      \
+		run_finish(r, t, &saved);                                              \
+		ps_bench_keep(&v);                                                     \
+		rtt_report(b, total);                                                  \
+		ps_bench_items(b, (int64_t)total);                                     \
+		q_fini(&r->a, (impl));                                                 \
+		q_fini(&r->b, (impl));                                                 \
+		free(r);                                                               \
+	}
+
+RTT(bench_ring_rtt_perseus_8, IMPL_PERSEUS, ps_enq, ps_deq)
+RTT(bench_ring_rtt_ck_8, IMPL_CK, ck_enq8, ck_deq8)
+PS_BENCH("ring/rtt/perseus/8B", bench_ring_rtt_perseus_8, 0, PS_BENCH_F_REAL_TIME);
+PS_BENCH("ring/rtt/ck_ring/8B", bench_ring_rtt_ck_8, 0, PS_BENCH_F_REAL_TIME);
+#ifdef PS_HAVE_DPDK
+RTT(bench_ring_rtt_rte_8, IMPL_RTE, rte_enq8, rte_deq8)
+PS_BENCH("ring/rtt/rte_ring/8B", bench_ring_rtt_rte_8, 0, PS_BENCH_F_REAL_TIME);
+#endif
+
+/* ---- byte ring: log-record-sized writes ------------------------------------ */
+
+#define BYTES_CAPACITY (1u << 16)
+#define BYTES_REC      32u
+
+static void *bytes_producer(void *arg)
+{
+	struct run *r = arg;
+	uint64_t seq = 0;
+
+	pin_self(&r->allowed, 0);
+	run_set(&r->ready);
+	while (!run_stopped(r)) {
+		uint8_t *p = ps_ring_bytes_claim(&r->a.bytes, BYTES_REC);
+
+		if (p == NULL) {
+			relax();
+			continue;
+		}
+		/* A log record: timestamp, id and two arguments. */
+		memcpy(p, &seq, 8);
+		memcpy(p + 8, &(uint64_t){ seq ^ 0x5555 }, 8);
+		memcpy(p + 16, &(uint64_t){ seq * 3 }, 8);
+		memcpy(p + 24, &(uint64_t){ seq + 7 }, 8);
+		ps_ring_bytes_commit(&r->a.bytes);
+		seq++;
+	}
+	return NULL;
+}
+
+static void bench_ring_bytes_claim_commit_32(struct ps_bench *b)
+{
+	struct run *r = NULL;
+	uint64_t n, total = 0, sum = 0;
+	cpu_set_t saved;
+	pthread_t t;
+
+	if (posix_memalign((void **)&r, 64, sizeof(*r)) != 0) {
+		ps_bench_skip(b, "out of memory");
+		return;
+	}
+	memset(r, 0, sizeof(*r));
+	if (posix_memalign(&r->a.mem, 64, ps_ring_bytes_memsize(BYTES_CAPACITY)) != 0 ||
+	    ps_ring_bytes_init(&r->a.bytes, r->a.mem, BYTES_CAPACITY) != 0 ||
+	    run_start(r, &t, bytes_producer, &saved) != 0) {
+		ps_bench_skip(b, "setup failed");
+		free(r->a.mem);
+		free(r);
+		return;
+	}
+	while ((n = ps_bench_batch(b, 1u << 16)) != 0) {
+		for (uint64_t i = 0; i < n;) {
+			uint32_t len;
+			const uint8_t *p = ps_ring_bytes_peek(&r->a.bytes, &len);
+			uint64_t w;
+
+			if (p == NULL) {
+				relax();
+				continue;
+			}
+			memcpy(&w, p + 24, 8);
+			sum += w + len;
+			ps_ring_bytes_release(&r->a.bytes);
+			i++;
+		}
+		total += n;
+	}
+	run_finish(r, t, &saved);
+	ps_bench_keep(&sum);
+	ps_bench_items(b, (int64_t)total);
+	ps_ring_bytes_fini(&r->a.bytes);
+	free(r->a.mem);
+	free(r);
+}
+
+PS_BENCH("ring/bytes/perseus/claim_commit/32B", bench_ring_bytes_claim_commit_32, 0,
+	 PS_BENCH_F_REAL_TIME);
+
+/* ---- paired round-trip latency ---------------------------------------------- */
+
+/*
+ * ring/rtt_paired/all/8B: the three implementations take turns in chunks of
+ * RTT_CHUNK round trips inside one run, so they see the same machine state
+ * (on a VM the cross-core latency changes by 5x from one second to the next,
+ * which swamps any difference between separate runs). The echo thread serves
+ * whichever pair the bench thread selected; the switch happens only while no
+ * item is in flight. Counters: <impl>_p50_ns and perseus/<peer> p50 ratios.
+ */
+#define RTT_CHUNK 256u
+#define N_IMPL    3
+
+struct paired {
+	struct run r[N_IMPL];         /* a/b ring pairs; only r[0]'s flags are used */
+	alignas(64) _Atomic int mode; /* which pair the echo thread serves */
+};
+
+static uint64_t paired_samples[N_IMPL][RTT_SAMPLES / N_IMPL];
+
+static inline bool paired_deq(struct paired *p, int m, uint64_t *v)
+{
+	switch (m) {
+	case IMPL_PERSEUS:
+		return ps_deq(&p->r[IMPL_PERSEUS].a, v);
+	case IMPL_CK:
+		return ck_deq8(&p->r[IMPL_CK].a, v);
+	default:
+#ifdef PS_HAVE_DPDK
+		return rte_deq8(&p->r[IMPL_RTE].a, v);
+#else
+		return false;
+#endif
+	}
+}
+
+static inline bool paired_enq_back(struct paired *p, int m, const uint64_t *v)
+{
+	switch (m) {
+	case IMPL_PERSEUS:
+		return ps_enq(&p->r[IMPL_PERSEUS].b, v);
+	case IMPL_CK:
+		return ck_enq8(&p->r[IMPL_CK].b, v);
+	default:
+#ifdef PS_HAVE_DPDK
+		return rte_enq8(&p->r[IMPL_RTE].b, v);
+#else
+		return false;
+#endif
+	}
+}
+
+static void *paired_echo(void *arg)
+{
+	struct paired *p = arg;
+	struct run *ctl = &p->r[0];
+	uint64_t v;
+
+	pin_self(&ctl->allowed, 0);
+	run_set(&ctl->ready);
+	while (!run_stopped(ctl)) {
+		/* Relaxed: the bench thread changes mode only with nothing in
+		 * flight; the rings order the items themselves. */
+		int m = atomic_load_explicit(&p->mode, memory_order_relaxed);
+
+		if (!paired_deq(p, m, &v))
+			continue;
+		while (!paired_enq_back(p, m, &v))
+			relax();
+	}
+	return NULL;
+}
+
+/* One round trip through the bench-side ends of impl m's pair. */
+static inline uint64_t paired_rtt(struct paired *p, int m, uint64_t *v)
+{
+	uint64_t t0 = tsc(), back = 0;
+	struct run *r = &p->r[m];
+
+	switch (m) {
+	case IMPL_PERSEUS:
+		while (!ps_enq(&r->a, v))
+			relax();
+		while (!ps_deq(&r->b, &back))
+			RTT_SPIN();
+		break;
+	case IMPL_CK:
+		while (!ck_enq8(&r->a, v))
+			relax();
+		while (!ck_deq8(&r->b, &back))
+			RTT_SPIN();
+		break;
+	default:
+#ifdef PS_HAVE_DPDK
+		while (!rte_enq8(&r->a, v))
+			relax();
+		while (!rte_deq8(&r->b, &back))
+			RTT_SPIN();
+#endif
+		break;
+	}
+	*v = back + 1;
+	return tsc() - t0;
+}
+
+static double p50_ns(uint64_t *s, uint64_t n)
+{
+	if (n == 0)
+		return 0;
+	qsort(s, n, sizeof(s[0]), cmp_u64);
+	return (double)s[n / 2] / tsc_per_ns();
+}
+
+static void bench_ring_rtt_paired_8(struct ps_bench *b)
+{
+	static const char *const names[N_IMPL] = { "perseus", "rte_ring", "ck_ring" };
+	struct paired *p = NULL;
+	uint64_t n, total = 0, v = 1, count[N_IMPL] = { 0 };
+	int impls = 0, m = 0;
+	cpu_set_t saved;
+	pthread_t t;
+
+	tsc_per_ns();
+	if (posix_memalign((void **)&p, 64, sizeof(*p)) != 0) {
+		ps_bench_skip(b, "out of memory");
+		return;
+	}
+	memset(p, 0, sizeof(*p));
+	for (int i = 0; i < N_IMPL; i++) {
+		if (q_init(&p->r[i].a, (enum impl)i, 8) == NULL &&
+		    q_init(&p->r[i].b, (enum impl)i, 8) == NULL)
+			impls |= 1 << i;
+	}
+	if ((impls & 1) == 0 || run_start(&p->r[0], &t, paired_echo, &saved) != 0) {
+		ps_bench_skip(b, "setup failed");
+		goto out;
+	}
+	while ((n = ps_bench_batch(b, RTT_CHUNK)) != 0) {
+		/* Next available implementation; nothing is in flight here. */
+		do
+			m = (m + 1) % N_IMPL;
+		while ((impls & (1 << m)) == 0);
+		/* Relaxed: the echo thread is idle (every item came back). */
+		atomic_store_explicit(&p->mode, m, memory_order_relaxed);
+		for (uint64_t i = 0; i < n; i++) {
+			uint64_t c = paired_rtt(p, m, &v);
+
+			paired_samples[m][count[m]++ % (RTT_SAMPLES / N_IMPL)] = c;
+		}
+		total += n;
+	}
+	run_finish(&p->r[0], t, &saved);
+	ps_bench_keep(&v);
+	ps_bench_items(b, (int64_t)total);
+	{
+		double p50[N_IMPL];
+		char name[48];
+
+		for (int i = 0; i < N_IMPL; i++) {
+			uint64_t k =
+			    count[i] < RTT_SAMPLES / N_IMPL ? count[i] : RTT_SAMPLES / N_IMPL;
+
+			p50[i] = p50_ns(paired_samples[i], k);
+			if (k == 0)
+				continue;
+			snprintf(name, sizeof(name), "%s_p50_ns", names[i]);
+			ps_bench_counter(b, name, p50[i]);
+			if (i != IMPL_PERSEUS && p50[i] > 0) {
+				snprintf(name, sizeof(name), "perseus/%s_p50", names[i]);
+				ps_bench_counter(b, name, p50[IMPL_PERSEUS] / p50[i]);
+			}
+		}
+	}
+out:
+	for (int i = 0; i < N_IMPL; i++) {
+		q_fini(&p->r[i].a, (enum impl)i);
+		q_fini(&p->r[i].b, (enum impl)i);
+	}
+	free(p);
+}
+
+PS_BENCH("ring/rtt_paired/all/8B", bench_ring_rtt_paired_8, 0, PS_BENCH_F_REAL_TIME);

@@ -1,0 +1,356 @@
+/* The engine: build from config, recover, run the threads, stop in order. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ps/alloc.h>
+#include <ps/err.h>
+
+#include "engine_internal.h"
+
+#define RING_A_SLOTS (1u << 16)
+#define RING_B_SLOTS (1u << 12)
+#define RING_C_SLOTS (1u << 12)
+#define JRING_BYTES  (16u << 20)
+
+static const char *const stage_names[ENG_STAGES] = { "md", "book", "exec", "cold" };
+
+static int ring_make(struct ps_ring_spsc *r, void **mem, uint32_t count, uint32_t slot)
+{
+	*mem = ps_alloc_aligned(PS_CACHE_LINE, ps_ring_spsc_memsize(count, slot));
+	if (!*mem)
+		return -ENOMEM;
+	return ps_ring_spsc_init(r, *mem, count, slot);
+}
+
+/* Which thread runs a stage. */
+static int stage_thread(const struct ps_engine *e, enum eng_stage s)
+{
+	for (uint32_t i = 0; i < e->cfg.thread_count; i++)
+		if (e->cfg.threads[i].stages & (1u << s))
+			return (int)i;
+	return -1;
+}
+
+int ps_engine_create(struct ps_engine **out, const char *path, char *err, size_t err_len)
+{
+	struct ps_engine *e;
+	int rc;
+
+	*out = NULL;
+	err[0] = '\0';
+	if ((rc = ps_clock_init()))
+		fprintf(stderr, "perseus: TSC clock unavailable (%s): using CLOCK_MONOTONIC\n",
+			ps_strerror(rc));
+	e = ps_calloc_aligned(PS_CACHE_LINE, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	for (int s = 0; s < ENG_STAGES; s++)
+		ps_seqlock_init(&e->metrics_lock[s]);
+	e->md.req_fd = -1;
+	if ((rc = ps_config_load(&e->config, path, err, err_len)) ||
+	    (rc = eng_config_read(&e->cfg, e->config, err, err_len)))
+		goto fail;
+	if ((rc = ps_instrument_table_create(&e->instruments, ENG_MAX_INSTRUMENTS)))
+		goto fail;
+	for (uint32_t i = 0; i < e->cfg.symbol_count; i++)
+		if ((rc = ps_instrument_table_add(e->instruments, e->cfg.symbols[i],
+						  strlen(e->cfg.symbols[i]), 100, 1, 4, NULL))) {
+			snprintf(err, err_len, "[engine] symbols: '%s': %s", e->cfg.symbols[i],
+				 ps_strerror(rc));
+			goto fail;
+		}
+	e->split_md_book = stage_thread(e, ENG_MD) != stage_thread(e, ENG_BOOK);
+	e->split_book_exec = stage_thread(e, ENG_BOOK) != stage_thread(e, ENG_EXEC);
+	if ((rc = ring_make(&e->ring_a, &e->ring_mem[0], RING_A_SLOTS,
+			    sizeof(struct ps_md_event))) ||
+	    (rc = ring_make(&e->ring_b, &e->ring_mem[1], RING_B_SLOTS, sizeof(struct eng_b2e))) ||
+	    (rc = ring_make(&e->ring_c, &e->ring_mem[2], RING_C_SLOTS,
+			    sizeof(struct ps_exec_report))))
+		goto fail;
+	e->jring_mem = ps_alloc_aligned(PS_CACHE_LINE, ps_ring_bytes_memsize(JRING_BYTES));
+	if (!e->jring_mem || (rc = ps_ring_bytes_init(&e->jring, e->jring_mem, JRING_BYTES))) {
+		rc = rc ? rc : -ENOMEM;
+		goto fail;
+	}
+	if ((rc = eng_book_open(&e->book, e, err, err_len)) ||
+	    (rc = eng_exec_open(&e->exec, e, err, err_len)))
+		goto fail;
+	if ((rc = ps_config_check_unused(e->config, err, err_len)))
+		goto fail;
+	if ((rc = eng_recover(e, err, err_len)) || (rc = eng_cold_open(&e->cold, e, err, err_len)))
+		goto fail;
+	struct ps_jrec_start st = { .token_start = e->token_start,
+				    .next_seq = e->next_seq,
+				    .pid = (uint32_t)getpid(),
+				    .mode = (uint8_t)e->cfg.mode };
+	eng_journal_put(e, PS_JREC_START, &st, sizeof(st));
+	if ((rc = eng_md_open(&e->md, e, err, err_len)) ||
+	    (rc = eng_exec_connect(&e->exec, err, err_len)))
+		goto fail;
+	if (e->cfg.mlock && mlockall(MCL_CURRENT | MCL_FUTURE))
+		fprintf(stderr, "perseus: mlockall failed (%s): memory may be paged\n",
+			strerror(errno));
+	*out = e;
+	return 0;
+fail:
+	if (!err[0])
+		snprintf(err, err_len, "%s", ps_strerror(rc));
+	ps_engine_destroy(e);
+	return rc;
+}
+
+static int stage_poll(struct ps_engine *e, enum eng_stage s)
+{
+	switch (s) {
+	case ENG_MD:
+		return eng_md_poll(&e->md);
+	case ENG_BOOK:
+		return eng_book_poll(&e->book);
+	case ENG_EXEC:
+		return eng_exec_poll(&e->exec);
+	default:
+		return eng_cold_poll(&e->cold);
+	}
+}
+
+/* Is stage s finished for the current phase? */
+static bool stage_finished(struct ps_engine *e, enum eng_stage s, int phase)
+{
+	switch (s) {
+	case ENG_MD:
+		return phase >= ENG_STOP_MD;
+	case ENG_BOOK:
+		/* Done when md has stopped and ring A and C are empty. */
+		return phase >= ENG_STOP_MD &&
+		       (atomic_load_explicit(&e->done, memory_order_acquire) & (1u << ENG_MD)) &&
+		       (!e->split_md_book || !ps_ring_spsc_peek(&e->ring_a));
+	case ENG_EXEC:
+		return phase >= ENG_STOP_COLD;
+	default:
+		return phase >= ENG_EXIT;
+	}
+}
+
+static int thread_main(void *arg)
+{
+	struct eng_thread *t = arg;
+	struct ps_engine *e = t->e;
+	uint32_t mine = t->cfg.stages, done = 0;
+	uint64_t next_pub = 0;
+
+	ps_idle_init(&t->idle, t->cfg.idle);
+	while (done != mine) {
+		int work = 0, phase = eng_phase(e);
+		for (int s = 0; s < ENG_STAGES; s++) {
+			if (!(mine & (1u << s)) || (done & (1u << s)))
+				continue;
+			work += stage_poll(e, (enum eng_stage)s);
+			if (stage_finished(e, (enum eng_stage)s, phase)) {
+				done |= 1u << s;
+				eng_stage_done(e, (enum eng_stage)s);
+			}
+		}
+		uint64_t tsc = ps_tsc();
+		if (tsc >= next_pub) {
+			/* Once a second: latency figures for the cold thread. */
+			next_pub = tsc + ps_clock_ns_to_tsc(1000000000u);
+			if (mine & (1u << ENG_MD))
+				eng_publish_metrics(e, ENG_MD, e->md.events, &e->md.hist);
+			if (mine & (1u << ENG_BOOK))
+				eng_publish_metrics(e, ENG_BOOK, e->book.events, &e->book.hist);
+			if (mine & (1u << ENG_EXEC))
+				eng_publish_metrics(e, ENG_EXEC, e->exec.sent, &e->exec.hist_t2t);
+		}
+		ps_idle_wait(&t->idle, work > 0);
+	}
+	return 0;
+}
+
+static void set_phase(struct ps_engine *e, int phase)
+{
+	/* R1: pairs with A1 in eng_phase. */
+	atomic_store_explicit(&e->phase, phase, memory_order_release);
+}
+
+static bool wait_done(struct ps_engine *e, uint32_t mask, double timeout_s)
+{
+	uint64_t end = eng_now_ns() + (uint64_t)(timeout_s * 1e9);
+
+	/* A2: pairs with R2 in eng_stage_done. */
+	while ((atomic_load_explicit(&e->done, memory_order_acquire) & mask) != mask) {
+		if (eng_now_ns() > end)
+			return false;
+		usleep(1000);
+	}
+	return true;
+}
+
+int ps_engine_run(struct ps_engine *e, volatile sig_atomic_t *stop)
+{
+	char err[256];
+	int rc = 0;
+
+	e->start_ns = eng_now_ns();
+	for (uint32_t i = 0; i < e->cfg.thread_count; i++) {
+		struct eng_thread *t = &e->threads[i];
+		struct ps_thread_attr attr = PS_THREAD_ATTR_INIT;
+		t->e = e;
+		t->cfg = e->cfg.threads[i];
+		attr.name = t->cfg.name;
+		attr.cpu = t->cfg.cpu;
+		attr.priority = t->cfg.priority;
+		rc = ps_thread_start(&t->t, &attr, thread_main, t, err, sizeof(err));
+		if (rc) {
+			fprintf(stderr, "perseus: [thread.%s]: %s\n", t->cfg.name, err);
+			set_phase(e, ENG_EXIT);
+			break;
+		}
+		e->thread_count++;
+	}
+	/* The main thread only watches the clock and the signal flag. */
+	while (!rc && !*stop) {
+		uint64_t now = eng_now_ns();
+		if (e->cfg.duration_s > 0 && (double)(now - e->start_ns) / 1e9 >= e->cfg.duration_s)
+			break;
+		if (e->md.ended && e->cfg.feed_idle_exit_s > 0)
+			break;
+		if (e->cfg.feed_idle_exit_s > 0 && e->md.last_pkt_ns &&
+		    (double)(now - e->md.last_pkt_ns) / 1e9 >= e->cfg.feed_idle_exit_s)
+			break;
+		if (e->cfg.mode == PS_ENGINE_PAPER && e->exec.soup_mem &&
+		    ps_soup_client_state(&e->exec.soup) == PS_SOUP_CLIENT_STOPPED) {
+			fprintf(stderr, "perseus: venue session stopped: shutting down\n");
+			break;
+		}
+		usleep(10000);
+	}
+	if (!rc) {
+		/* Stop in order: feed, then book drains, exec cancels and settles,
+		 * then cold writes the last records. */
+		set_phase(e, ENG_STOP_MD);
+		wait_done(e, (1u << ENG_MD) | (1u << ENG_BOOK), 5.0);
+		set_phase(e, ENG_STOP_EXEC);
+		/* A3: pairs with R3 in eng_exec_poll: exec says its orders are settled
+		 * (cancels answered) or gives up after a second. */
+		uint64_t until = eng_now_ns() + 1500000000u;
+		while (eng_now_ns() < until &&
+		       !atomic_load_explicit(&e->exec_settled, memory_order_acquire))
+			usleep(2000);
+		set_phase(e, ENG_STOP_COLD);
+		wait_done(e, 1u << ENG_EXEC, 5.0);
+		set_phase(e, ENG_EXIT);
+	}
+	for (uint32_t i = 0; i < e->thread_count; i++)
+		ps_thread_join(&e->threads[i].t, NULL);
+	e->thread_count = 0;
+	if (e->exec.soup_mem && e->exec.logged_in) {
+		ps_soup_client_logout(&e->exec.soup, eng_now_ns());
+		for (int i = 0;
+		     i < 50 && ps_soup_client_state(&e->exec.soup) == PS_SOUP_CLIENT_LOGGING_OUT;
+		     i++) {
+			ps_soup_client_poll(&e->exec.soup, eng_now_ns());
+			usleep(1000);
+		}
+	}
+	eng_cold_close(&e->cold);
+	return rc ? rc : e->cold.error;
+}
+
+int64_t ps_engine_pnl(const struct ps_engine *e)
+{
+	struct ps_risk_totals t;
+
+	ps_risk_totals_get(e->exec.risk, &t);
+	return t.realized + t.unrealized;
+}
+
+static void print_money(FILE *f, const char *label, int64_t v)
+{
+	/* price units (1e-4) x shares */
+	int64_t a = v < 0 ? -v : v;
+	fprintf(f, "  %-26s %s%lld.%04lld\n", label, v < 0 ? "-" : "", (long long)(a / 10000),
+		(long long)(a % 10000));
+}
+
+static void print_hist(FILE *f, const char *label, const struct ps_hist *h)
+{
+	if (!ps_hist_count(h)) {
+		fprintf(f, "  %-26s (no samples)\n", label);
+		return;
+	}
+	fprintf(f, "  %-26s p50 %6llu ns  p99 %7llu ns  p99.9 %7llu ns  max %8llu ns  (n=%llu)\n",
+		label, (unsigned long long)ps_hist_percentile(h, 50.0),
+		(unsigned long long)ps_hist_percentile(h, 99.0),
+		(unsigned long long)ps_hist_percentile(h, 99.9), (unsigned long long)ps_hist_max(h),
+		(unsigned long long)ps_hist_count(h));
+}
+
+void ps_engine_print_summary(struct ps_engine *e, FILE *f)
+{
+	double secs = (double)(eng_now_ns() - e->start_ns) / 1e9;
+	struct ps_risk_totals t;
+	const struct eng_exec *x = &e->exec;
+
+	ps_risk_totals_get(x->risk, &t);
+	fprintf(f, "perseus run summary (%.1f s)\n", secs);
+	fprintf(f, "  %-26s %llu packets, %llu messages, %llu book events\n", "market data",
+		(unsigned long long)e->md.packets,
+		(unsigned long long)ps_itch_stats_messages(&e->md.itch),
+		(unsigned long long)e->book.events);
+	fprintf(f, "  %-26s %.0f /s\n", "book updates",
+		secs > 0 ? (double)e->book.events / secs : 0);
+	fprintf(f, "  %-26s gaps %llu, recovered by re-request %llu msgs, stale %llu\n",
+		"feed sequencing", (unsigned long long)e->md.sess.stats.gaps,
+		(unsigned long long)e->md.sess.stats.requests,
+		(unsigned long long)e->md.sess.stats.stale);
+	fprintf(f, "  %-26s %llu intents, %llu orders, %llu cancels, %llu replaces\n", "orders",
+		(unsigned long long)x->intents, (unsigned long long)x->sent,
+		(unsigned long long)x->cancels, (unsigned long long)x->replaces);
+	fprintf(f, "  %-26s %llu fills, %llu shares\n", "fills", (unsigned long long)x->fills,
+		(unsigned long long)x->filled_qty);
+	fprintf(f, "  %-26s %llu risk, %llu venue\n", "rejects",
+		(unsigned long long)x->risk_rejects, (unsigned long long)x->venue_rejects);
+	for (unsigned i = 1; i < 64 && i < PS_RISK_REASON__COUNT; i++)
+		if (x->reject_by_reason[i])
+			fprintf(f, "    %-24s %llu\n", ps_risk_reason_name(i),
+				(unsigned long long)x->reject_by_reason[i]);
+	for (uint32_t i = 0; i < ps_instrument_table_count(e->instruments); i++) {
+		struct ps_risk_position p;
+		if (!ps_risk_position_get(x->risk, i, &p))
+			fprintf(f, "  %-26s %s %lld shares\n", "position", e->cfg.symbols[i],
+				(long long)p.pos);
+	}
+	print_money(f, "realized PnL", t.realized);
+	print_money(f, "unrealized PnL", t.unrealized);
+	print_money(f, "total PnL", t.realized + t.unrealized);
+	fprintf(f, "  %-26s %llu records (%s)\n", "journal",
+		(unsigned long long)eng_get(e, ENG_C_JOURNAL_RECORDS),
+		e->cfg.journal_on ? e->cfg.journal_dir : "off");
+	fprintf(f, "latency inside the process (from packet received)\n");
+	print_hist(f, "md: packet -> book", &e->md.hist);
+	print_hist(f, "book: apply + strategy", &e->book.hist);
+	print_hist(f, "exec: risk + OMS + send", &x->hist_self);
+	print_hist(f, "tick-to-trade", &x->hist_t2t);
+	(void)stage_names;
+}
+
+void ps_engine_destroy(struct ps_engine *e)
+{
+	if (!e)
+		return;
+	eng_md_close(&e->md);
+	eng_exec_close(&e->exec);
+	eng_book_close(&e->book);
+	eng_cold_close(&e->cold);
+	ps_instrument_table_destroy(e->instruments);
+	ps_config_destroy(e->config);
+	for (int i = 0; i < 3; i++)
+		ps_free(e->ring_mem[i]);
+	ps_free(e->jring_mem);
+	ps_free(e);
+}

@@ -1,0 +1,164 @@
+/* Journal record names and printing (cold path: `perseus journal dump`). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <ps/jrec.h>
+#include <ps/ouch.h>
+
+static const char *const names[PS_JREC__COUNT] = {
+	[PS_JREC_START] = "START",
+	[PS_JREC_ORDER_SENT] = "ORDER_SENT",
+	[PS_JREC_CANCEL_SENT] = "CANCEL_SENT",
+	[PS_JREC_VENUE_MSG] = "VENUE_MSG",
+	[PS_JREC_FILL] = "FILL",
+	[PS_JREC_RISK_REJECT] = "RISK_REJECT",
+	[PS_JREC_RISK_EVENT] = "RISK_EVENT",
+	[PS_JREC_STOP] = "STOP",
+};
+
+const char *ps_jrec_type_name(unsigned type)
+{
+	return type < PS_JREC__COUNT ? names[type] : NULL;
+}
+
+/* One field: text "k=v", csv "v", jsonl "\"k\":v". */
+struct out {
+	FILE *f;
+	enum ps_jrec_format fmt;
+	bool first;
+};
+
+static void sep(struct out *o)
+{
+	if (!o->first)
+		fputc(o->fmt == PS_JREC_FORMAT_TEXT ? ' ' : ',', o->f);
+	o->first = false;
+}
+
+static void fu(struct out *o, const char *k, uint64_t v)
+{
+	sep(o);
+	if (o->fmt == PS_JREC_FORMAT_JSONL)
+		fprintf(o->f, "\"%s\":%" PRIu64, k, v);
+	else if (o->fmt == PS_JREC_FORMAT_TEXT)
+		fprintf(o->f, "%s=%" PRIu64, k, v);
+	else
+		fprintf(o->f, "%s=%" PRIu64, k, v);
+}
+
+static void fi(struct out *o, const char *k, int64_t v)
+{
+	sep(o);
+	if (o->fmt == PS_JREC_FORMAT_JSONL)
+		fprintf(o->f, "\"%s\":%" PRId64, k, v);
+	else
+		fprintf(o->f, "%s=%" PRId64, k, v);
+}
+
+static void fs(struct out *o, const char *k, const char *v, size_t len)
+{
+	size_t n = strnlen(v, len);
+	while (n && v[n - 1] == ' ')
+		n--;
+	sep(o);
+	if (o->fmt == PS_JREC_FORMAT_JSONL)
+		fprintf(o->f, "\"%s\":\"%.*s\"", k, (int)n, v);
+	else
+		fprintf(o->f, "%s=%.*s", k, (int)n, v);
+}
+
+static const char *side_name(uint8_t side)
+{
+	return side == 0 ? "buy" : side == 1 ? "sell" : "?";
+}
+
+int ps_jrec_print(FILE *f, enum ps_jrec_format fmt, uint64_t seq, uint64_t ts_ns, unsigned type,
+		  const void *payload, uint32_t len)
+{
+	struct out o = { .f = f, .fmt = fmt, .first = true };
+	const char *name = ps_jrec_type_name(type);
+
+	if (fmt == PS_JREC_FORMAT_JSONL)
+		fputc('{', f);
+	fu(&o, "seq", seq);
+	fu(&o, "ts_ns", ts_ns);
+	fs(&o, "type", name ? name : "UNKNOWN", 32);
+	switch (type) {
+	case PS_JREC_START:
+	case PS_JREC_STOP:
+		if (len >= sizeof(struct ps_jrec_start)) {
+			struct ps_jrec_start s;
+			memcpy(&s, payload, sizeof(s));
+			fu(&o, "token_start", s.token_start);
+			fu(&o, "next_seq", s.next_seq);
+			fu(&o, "pid", s.pid);
+		}
+		break;
+	case PS_JREC_ORDER_SENT:
+	case PS_JREC_CANCEL_SENT:
+		if (len >= sizeof(struct ps_jrec_order)) {
+			struct ps_jrec_order r;
+			memcpy(&r, payload, sizeof(r));
+			fs(&o, "token", r.token, PS_JREC_TOKEN_LEN);
+			if (r.orig_token[0])
+				fs(&o, "orig_token", r.orig_token, PS_JREC_TOKEN_LEN);
+			fs(&o, "action",
+			   r.action == 0   ? "new"
+			   : r.action == 1 ? "cancel"
+					   : "replace",
+			   8);
+			fs(&o, "side", side_name(r.side), 8);
+			fu(&o, "qty", r.qty);
+			fi(&o, "price", r.price);
+			fu(&o, "instrument", r.instrument);
+			fu(&o, "strategy", r.strategy_id);
+			fu(&o, "tag", r.tag);
+			fs(&o, "tif", r.tif ? "ioc" : "day", 4);
+		}
+		break;
+	case PS_JREC_VENUE_MSG:
+		if (len >= sizeof(struct ps_jrec_venue_msg)) {
+			struct ps_jrec_venue_msg v;
+			char t[2] = { 0 };
+			memcpy(&v, payload, sizeof(v));
+			t[0] = (char)v.msg[0];
+			fu(&o, "venue_seq", v.seq);
+			fs(&o, "ouch_type", t, 1);
+			fu(&o, "len", v.len);
+		}
+		break;
+	case PS_JREC_FILL:
+		if (len >= sizeof(struct ps_jrec_fill)) {
+			struct ps_jrec_fill r;
+			memcpy(&r, payload, sizeof(r));
+			fs(&o, "token", r.token, PS_JREC_TOKEN_LEN);
+			fs(&o, "side", side_name(r.side), 8);
+			fu(&o, "qty", r.qty);
+			fi(&o, "price", r.price);
+			fu(&o, "instrument", r.instrument);
+			fu(&o, "strategy", r.strategy_id);
+			fu(&o, "venue_seq", r.seq);
+			fu(&o, "match", r.match_number);
+		}
+		break;
+	case PS_JREC_RISK_REJECT:
+		if (len >= sizeof(struct ps_jrec_reject)) {
+			struct ps_jrec_reject r;
+			memcpy(&r, payload, sizeof(r));
+			fi(&o, "reason", r.reason);
+			fs(&o, "side", side_name(r.intent.side), 8);
+			fu(&o, "qty", r.intent.qty);
+			fi(&o, "price", r.intent.price);
+			fu(&o, "strategy", r.intent.strategy_id);
+		}
+		break;
+	default:
+		fu(&o, "len", len);
+		break;
+	}
+	if (fmt == PS_JREC_FORMAT_JSONL)
+		fputc('}', f);
+	fputc('\n', f);
+	return ferror(f) ? -1 : 0;
+}

@@ -1,0 +1,841 @@
+/*
+ * exec stage: every intent through the pre-trade risk checks, then the OMS,
+ * then OUCH over SoupBinTCP; every venue message journaled, applied to the
+ * OMS and risk, and reported to the strategy that owns the order.
+ *
+ * The journal record of an order is queued before its bytes are handed to
+ * the socket, and a venue message is journaled (with its sequence number)
+ * in the same step that applies it, so recovery sees exactly what was done.
+ * The journal ring never drops: new orders are refused while it lacks room,
+ * and the venue session is not read until it has room again.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ps/alloc.h>
+#include <ps/err.h>
+#include <ps/ouch.h>
+#include <ps/risk_config.h>
+
+#include "engine_internal.h"
+
+#define OMS_CAPACITY (1u << 16)
+#define RISK_ORDERS  (1u << 16)
+#define JOURNAL_ROOM (1u << 20) /* free bytes needed before reading the venue */
+
+static struct ps_ouch_enter_tmpl enter_tmpl[2]; /* by enum ps_tif; read-only after open */
+
+/* ---- reports to the book stage -------------------------------------------- */
+
+static void report(struct eng_exec *x, uint32_t h, uint8_t type, int64_t price, uint32_t qty,
+		   uint32_t leaves, int32_t reason)
+{
+	struct ps_engine *e = x->e;
+	const struct eng_order_meta *mt = &x->meta[h];
+	const struct ps_oms_order *o = ps_oms_order_get(&x->oms, h);
+	struct ps_exec_report r = {
+		.tsc = ps_tsc(),
+		.client_order_id = h,
+		.price = price,
+		.qty = qty,
+		.leaves_qty = leaves,
+		.instrument = o->instrument,
+		.tag = mt->tag,
+		.reason = reason,
+		.strategy_id = mt->strategy_id,
+		.type = type,
+		.side = mt->side,
+	};
+
+	if (!e->split_book_exec) {
+		eng_book_on_report(&e->book, &r);
+		return;
+	}
+	while (!ps_ring_spsc_enqueue(&e->ring_c, &r)) {
+		if (eng_phase(e) >= ENG_STOP_COLD)
+			return;
+		ps_cpu_relax();
+	}
+}
+
+/* A refused intent goes straight back to its strategy. */
+static void report_intent(struct eng_exec *x, const struct ps_order_intent *in, int32_t reason,
+			  uint32_t leaves)
+{
+	struct ps_engine *e = x->e;
+	struct ps_exec_report r = {
+		.tsc = ps_tsc(),
+		.price = in->price,
+		.leaves_qty = leaves,
+		.instrument = in->instrument,
+		.tag = in->tag,
+		.reason = reason,
+		.strategy_id = in->strategy_id,
+		.type = PS_REPORT_REJECTED,
+		.side = in->side,
+	};
+
+	if (!e->split_book_exec) {
+		eng_book_on_report(&e->book, &r);
+		return;
+	}
+	while (!ps_ring_spsc_enqueue(&e->ring_c, &r)) {
+		if (eng_phase(e) >= ENG_STOP_COLD)
+			return;
+		ps_cpu_relax();
+	}
+}
+
+/* ---- tags: (strategy, tag) -> live OMS handle -------------------------------- */
+
+static struct eng_strategy_slot *tag_slot(struct eng_exec *x, uint16_t strategy, uint32_t tag)
+{
+	return &x->tags[strategy % ENG_MAX_STRATEGIES][tag % ENG_TAG_SLOTS];
+}
+
+static uint32_t tag_find(struct eng_exec *x, uint16_t strategy, uint32_t tag)
+{
+	struct eng_strategy_slot *s = tag_slot(x, strategy, tag);
+	return s->tag == tag ? s->h : PS_OMS_NIL;
+}
+
+static void tag_set(struct eng_exec *x, uint16_t strategy, uint32_t tag, uint32_t h)
+{
+	struct eng_strategy_slot *s = tag_slot(x, strategy, tag);
+	s->tag = tag;
+	s->h = h;
+}
+
+static void tag_clear(struct eng_exec *x, uint32_t h)
+{
+	struct eng_strategy_slot *s = tag_slot(x, x->meta[h].strategy_id, x->meta[h].tag);
+	if (s->h == h)
+		s->h = PS_OMS_NIL;
+}
+
+static bool working(unsigned state)
+{
+	return state == PS_OMS_STATE_NEW || state == PS_OMS_STATE_PARTIALLY_FILLED;
+}
+
+static bool terminal(unsigned state)
+{
+	return state == PS_OMS_STATE_FILLED || state == PS_OMS_STATE_CANCELED ||
+	       state == PS_OMS_STATE_REJECTED || state == PS_OMS_STATE_EXPIRED ||
+	       state == PS_OMS_STATE_REPLACED || state == PS_OMS_STATE_FREE;
+}
+
+/* ---- journal ---------------------------------------------------------------- */
+
+/* Less than `room` bytes free in the journal ring (always false without a journal). */
+static inline bool jring_low_by(struct ps_engine *e, uint32_t room)
+{
+	return e->cfg.journal_on &&
+	       ps_ring_bytes_capacity(&e->jring) - ps_ring_bytes_used(&e->jring) < room;
+}
+
+static inline bool jring_low(struct ps_engine *e)
+{
+	return jring_low_by(e, 4096);
+}
+
+bool eng_journal_put(struct ps_engine *e, uint16_t type, const void *payload, uint32_t len)
+{
+	/* Record in the ring: u16 type, u16 pad, u32 len, u64 ts_ns, payload. */
+	uint8_t *p;
+
+	if (!e->cfg.journal_on)
+		return true;
+	p = ps_ring_bytes_claim(&e->jring, 16 + len);
+	if (!p)
+		return false;
+	uint64_t ts = eng_now_ns();
+	memcpy(p, &type, 2);
+	memset(p + 2, 0, 2);
+	memcpy(p + 4, &len, 4);
+	memcpy(p + 8, &ts, 8);
+	memcpy(p + 16, payload, len);
+	ps_ring_bytes_commit(&e->jring);
+	eng_count(e, ENG_C_JOURNAL_RECORDS, 1);
+	return true;
+}
+
+/* The venue message is journaled whole; its effects are re-derived on recovery. */
+static void journal_venue(struct eng_exec *x, uint64_t seq, const uint8_t *msg, uint16_t len)
+{
+	struct ps_jrec_venue_msg r = { .seq = seq, .len = len };
+
+	memcpy(r.msg, msg, len < sizeof(r.msg) ? len : sizeof(r.msg));
+	while (!eng_journal_put(x->e, PS_JREC_VENUE_MSG, &r, sizeof(r))) {
+		/* Cannot happen while JOURNAL_ROOM is kept before each read; if it
+		 * does, wait for the cold thread rather than lose the record. */
+		x->journal_waits++;
+		ps_cpu_relax();
+	}
+}
+
+static void journal_order(struct eng_exec *x, const struct ps_order_intent *in, uint32_t h,
+			  uint32_t orig_h, uint8_t type)
+{
+	const struct ps_oms_order *o = ps_oms_order_get(&x->oms, h);
+	struct ps_jrec_order r = {
+		.token_hwm = ps_oms_token_hwm(&x->oms),
+		.price = in->price,
+		.qty = in->qty,
+		.instrument = in->instrument,
+		.tag = in->tag,
+		.strategy_id = in->strategy_id,
+		.side = in->side,
+		.tif = in->tif,
+		.type = in->type,
+		.action = in->action,
+	};
+
+	memcpy(r.token, o->token, PS_JREC_TOKEN_LEN);
+	if (orig_h != PS_OMS_NIL)
+		memcpy(r.orig_token, ps_oms_order_get(&x->oms, orig_h)->token, PS_JREC_TOKEN_LEN);
+	/* Room was checked before the OMS changed; this cannot fail. */
+	eng_journal_put(x->e, type, &r, sizeof(r));
+}
+
+/* ---- intents ------------------------------------------------------------------ */
+
+static int32_t refuse(struct eng_exec *x, const struct ps_order_intent *in, enum ps_risk_reason v)
+{
+	struct ps_jrec_reject rec = { .intent = *in, .reason = (int32_t)v };
+
+	x->risk_rejects++;
+	x->reject_by_reason[v % 64]++;
+	eng_count(x->e, ENG_C_RISK_REJECTS, 1);
+	eng_journal_put(x->e, PS_JREC_RISK_REJECT, &rec, sizeof(rec));
+	return (int32_t)v;
+}
+
+static void flush(struct eng_exec *x, const struct ps_order_intent *in, uint64_t t0)
+{
+	ps_soup_client_flush(&x->soup);
+	uint64_t t1 = ps_tsc();
+	ps_hist_record(&x->hist_self, ps_tsc_to_ns(t1 - t0));
+	if (in->md_tsc && t1 > in->md_tsc)
+		ps_hist_record(&x->hist_t2t, ps_tsc_to_ns(t1 - in->md_tsc));
+}
+
+static void do_new(struct eng_exec *x, struct ps_order_intent *in, uint64_t t0, uint64_t now)
+{
+	enum ps_risk_reason v;
+	uint32_t h;
+	struct ps_oms_new req = { .price = in->price,
+				  .qty = in->qty,
+				  .instrument = in->instrument,
+				  .strategy_id = in->strategy_id,
+				  .side = in->side == PS_SIDE_BUY ? PS_OUCH_SIDE_BUY
+								  : PS_OUCH_SIDE_SELL,
+				  .tif = in->tif };
+
+	v = ps_risk_check(x->risk, in, PS_RISK_ORDER_NONE, now);
+	if (v != PS_RISK_OK) {
+		report_intent(x, in, refuse(x, in, v), 0);
+		return;
+	}
+	if (jring_low(x->e) || ps_oms_order_new(&x->oms, &req, now, &h)) {
+		x->journal_waits++;
+		report_intent(x, in, PS_EFULL, 0);
+		return;
+	}
+	uint8_t *p = ps_soup_client_claim_packet(&x->soup, PS_OUCH_ENTER_PKT_LEN);
+	if (!p) {
+		/* Not logged in, or the send buffer is full: the order never left. */
+		ps_oms_apply(&x->oms, h, PS_OMS_EV_REJECTED, now);
+		report_intent(x, in, PS_EDISCONNECTED, 0);
+		return;
+	}
+	struct eng_order_meta *mt = &x->meta[h];
+	mt->risk = ps_risk_on_send(x->risk, in, PS_RISK_ORDER_NONE, h, now);
+	mt->tag = in->tag;
+	mt->strategy_id = in->strategy_id;
+	mt->side = in->side;
+	mt->live = true;
+	tag_set(x, in->strategy_id, in->tag, h);
+	journal_order(x, in, h, PS_OMS_NIL, PS_JREC_ORDER_SENT);
+	ps_ouch_enter_tmpl_encode(&enter_tmpl[in->tif == PS_TIF_IOC], p,
+				  ps_oms_order_get(&x->oms, h)->token, req.side, in->qty,
+				  x->stock[in->instrument], (uint32_t)in->price);
+	ps_soup_client_commit(&x->soup, now);
+	x->sent++;
+	flush(x, in, t0);
+}
+
+static void do_cancel(struct eng_exec *x, struct ps_order_intent *in, uint64_t t0, uint64_t now)
+{
+	uint32_t h = tag_find(x, in->strategy_id, in->tag);
+	const struct ps_oms_order *o;
+	enum ps_risk_reason v;
+
+	if (h == PS_OMS_NIL || !working((o = ps_oms_order_get(&x->oms, h))->state)) {
+		report_intent(x, in, PS_ENOTFOUND, 0);
+		return;
+	}
+	v = ps_risk_check(x->risk, in, x->meta[h].risk, now);
+	if (v != PS_RISK_OK) {
+		report_intent(x, in, refuse(x, in, v), o->qty - o->filled);
+		return;
+	}
+	uint8_t *p = ps_soup_client_claim(&x->soup, PS_OUCH_CANCEL_ORDER_LEN);
+	if (!p || jring_low(x->e) || ps_oms_order_cancel(&x->oms, h, now)) {
+		report_intent(x, in, PS_EDISCONNECTED, o->qty - o->filled);
+		return;
+	}
+	ps_risk_on_send(x->risk, in, x->meta[h].risk, h, now);
+	journal_order(x, in, h, PS_OMS_NIL, PS_JREC_CANCEL_SENT);
+	ps_ouch_encode_cancel_order(p, o->token, 0);
+	ps_soup_client_commit(&x->soup, now);
+	x->cancels++;
+	flush(x, in, t0);
+}
+
+static void do_replace(struct eng_exec *x, struct ps_order_intent *in, uint64_t t0, uint64_t now)
+{
+	uint32_t h = tag_find(x, in->strategy_id, in->tag), nh;
+	const struct ps_oms_order *o;
+	enum ps_risk_reason v;
+
+	if (h == PS_OMS_NIL || !working((o = ps_oms_order_get(&x->oms, h))->state)) {
+		report_intent(x, in, PS_ENOTFOUND, 0);
+		return;
+	}
+	uint32_t open = o->qty - o->filled;
+	v = ps_risk_check(x->risk, in, x->meta[h].risk, now);
+	if (v != PS_RISK_OK) {
+		report_intent(x, in, refuse(x, in, v), open);
+		return;
+	}
+	uint8_t *p = ps_soup_client_claim(&x->soup, PS_OUCH_REPLACE_ORDER_LEN);
+	if (!p || jring_low(x->e) ||
+	    ps_oms_order_replace(&x->oms, h, in->price, in->qty, now, &nh)) {
+		report_intent(x, in, PS_EDISCONNECTED, open);
+		return;
+	}
+	o = ps_oms_order_get(&x->oms, h);
+	struct eng_order_meta *mt = &x->meta[nh];
+	*mt = x->meta[h];
+	mt->risk = ps_risk_on_send(x->risk, in, x->meta[h].risk, h, now);
+	mt->live = true;
+	tag_set(x, in->strategy_id, in->tag, nh);
+	journal_order(x, in, nh, h, PS_JREC_ORDER_SENT);
+	struct ps_ouch_replace_order r = {
+		.shares = in->qty,
+		.price = (uint32_t)in->price,
+		.tif = o->tif == PS_TIF_IOC ? PS_OUCH_TIF_IOC : PS_OUCH_TIF_SYSTEM_HOURS,
+		.display = 'Y',
+		.ise = 'N',
+	};
+	memcpy(r.existing_token, o->token, PS_OUCH_TOKEN_LEN);
+	memcpy(r.replacement_token, ps_oms_order_get(&x->oms, nh)->token, PS_OUCH_TOKEN_LEN);
+	ps_ouch_encode_replace_order(p, &r);
+	ps_soup_client_commit(&x->soup, now);
+	x->replaces++;
+	flush(x, in, t0);
+}
+
+void eng_exec_on_b2e(struct eng_exec *x, const struct eng_b2e *m)
+{
+	uint64_t t0 = ps_tsc();
+	uint64_t now = ps_tsc_to_ns(t0);
+
+	if (m->kind == B2E_MDREF) {
+		const struct eng_mdref *r = &m->u.ref;
+		ps_risk_md_update(x->risk, r->instrument, r->bid, r->ask, r->last, now);
+		ps_risk_md_status(x->risk, r->instrument, r->halted, r->stale);
+		if (r->bid && r->ask)
+			ps_risk_on_mark(x->risk, r->instrument, (r->bid + r->ask) / 2, now);
+		return;
+	}
+	struct ps_order_intent in = m->u.intent;
+	x->intents++;
+	eng_count(x->e, ENG_C_INTENTS, 1);
+	if (ps_unlikely(x->fail_closed || !x->caught_up || eng_phase(x->e) >= ENG_STOP_EXEC)) {
+		report_intent(x, &in, x->fail_closed ? PS_EMISMATCH : PS_EDISCONNECTED, 0);
+		return;
+	}
+	switch (in.action) {
+	case PS_ORDER_NEW:
+		do_new(x, &in, t0, now);
+		break;
+	case PS_ORDER_CANCEL:
+		do_cancel(x, &in, t0, now);
+		break;
+	case PS_ORDER_REPLACE:
+		do_replace(x, &in, t0, now);
+		break;
+	default:
+		report_intent(x, &in, -EINVAL, 0);
+		break;
+	}
+}
+
+/* ---- venue messages ------------------------------------------------------------ */
+
+/* Apply one venue message to OMS and risk. live: also report to strategies. */
+
+static void order_ended(struct eng_exec *x, uint32_t h, bool canceled, uint64_t now)
+{
+	struct eng_order_meta *mt = &x->meta[h];
+
+	if (mt->live) {
+		if (canceled)
+			ps_risk_on_cancel(x->risk, mt->risk, now);
+		mt->live = false;
+	}
+	tag_clear(x, h);
+}
+
+void eng_exec_apply(struct eng_exec *x, uint64_t seq, const uint8_t *msg, uint16_t len, bool live)
+{
+	struct ps_ouch_msg m;
+	uint64_t now = eng_now_ns();
+	uint32_t h;
+	const struct ps_oms_order *o;
+
+	x->venue_msgs++;
+	if (ps_ouch_decode_outbound(msg, len, &m)) {
+		x->unknown_msgs++;
+		return;
+	}
+	switch (m.type) {
+	case PS_OUCH_ACCEPTED:
+		h = ps_oms_find(&x->oms, m.u.accepted.token);
+		if (h == PS_OMS_NIL ||
+		    ps_oms_on_accepted(&x->oms, m.u.accepted.token, m.u.accepted.order_ref, now)) {
+			x->unknown_msgs++;
+			break;
+		}
+		ps_risk_on_ack(x->risk, x->meta[h].risk);
+		if (live)
+			report(x, h, PS_REPORT_ACCEPTED, m.u.accepted.price, 0, m.u.accepted.shares,
+			       0);
+		break;
+	case PS_OUCH_REPLACED:
+		h = ps_oms_find(&x->oms, m.u.accepted.token);
+		uint32_t oh = ps_oms_find(&x->oms, m.u.accepted.previous_token);
+		if (h == PS_OMS_NIL ||
+		    ps_oms_on_replaced(&x->oms, m.u.accepted.token, m.u.accepted.previous_token,
+				       m.u.accepted.shares, m.u.accepted.order_ref, now)) {
+			x->unknown_msgs++;
+			break;
+		}
+		if (oh != PS_OMS_NIL) {
+			x->meta[oh].live = false; /* the risk order carries on as the replacement */
+			tag_clear(x, oh);
+			tag_set(x, x->meta[h].strategy_id, x->meta[h].tag, h);
+		}
+		if (live)
+			report(x, h, PS_REPORT_REPLACED, m.u.accepted.price, 0, m.u.accepted.shares,
+			       0);
+		break;
+	case PS_OUCH_EXECUTED: {
+		h = ps_oms_find(&x->oms, m.u.executed.token);
+		if (h == PS_OMS_NIL ||
+		    ps_oms_on_executed(&x->oms, m.u.executed.token, m.u.executed.shares,
+				       m.u.executed.price, now)) {
+			x->unknown_msgs++;
+			break;
+		}
+		o = ps_oms_order_get(&x->oms, h);
+		struct eng_order_meta *mt = &x->meta[h];
+		ps_risk_on_fill(x->risk, mt->risk, m.u.executed.price, m.u.executed.shares, now);
+		x->fills++;
+		x->filled_qty += m.u.executed.shares;
+		eng_count(x->e, ENG_C_FILLS, 1);
+		eng_count(x->e, ENG_C_FILLED_QTY, m.u.executed.shares);
+		if (live) {
+			struct ps_jrec_fill f = { .strategy_id = mt->strategy_id,
+						  .seq = seq,
+						  .match_number = m.u.executed.match_number,
+						  .price = m.u.executed.price,
+						  .qty = m.u.executed.shares,
+						  .instrument = o->instrument,
+						  .side = mt->side,
+						  .liquidity = m.u.executed.liquidity_flag };
+			memcpy(f.token, o->token, PS_JREC_TOKEN_LEN);
+			eng_journal_put(x->e, PS_JREC_FILL, &f, sizeof(f));
+		}
+		uint32_t leaves = o->qty - o->filled;
+		if (o->state == PS_OMS_STATE_FILLED) {
+			mt->live = false; /* risk ends a filled order itself */
+			tag_clear(x, h);
+		}
+		if (live)
+			report(x, h, PS_REPORT_FILL, m.u.executed.price, m.u.executed.shares,
+			       leaves, 0);
+		break;
+	}
+	case PS_OUCH_CANCELED:
+	case PS_OUCH_AIQ_CANCELED:
+		h = ps_oms_find(&x->oms, m.u.canceled.token);
+		if (h == PS_OMS_NIL ||
+		    ps_oms_on_canceled(&x->oms, m.u.canceled.token, m.u.canceled.decrement_shares,
+				       m.u.canceled.reason, now)) {
+			x->unknown_msgs++;
+			break;
+		}
+		o = ps_oms_order_get(&x->oms, h);
+		if (terminal(o->state)) {
+			order_ended(x, h, true, now);
+			if (live)
+				report(x, h, PS_REPORT_CANCELED, o->price, 0, 0, 0);
+		}
+		break;
+	case PS_OUCH_REJECTED:
+		h = ps_oms_find(&x->oms, m.u.token_event.token);
+		if (h == PS_OMS_NIL || ps_oms_on_rejected(&x->oms, m.u.token_event.token, now)) {
+			x->unknown_msgs++;
+			break;
+		}
+		x->venue_rejects++;
+		o = ps_oms_order_get(&x->oms, h);
+		if (o->link != PS_OMS_NIL && working(ps_oms_order_get(&x->oms, o->link)->state)) {
+			/* A refused replacement: the original order still works. */
+			uint32_t orig = o->link;
+			x->meta[h].live = false;
+			tag_set(x, x->meta[orig].strategy_id, x->meta[orig].tag, orig);
+			if (live) {
+				const struct ps_oms_order *oo = ps_oms_order_get(&x->oms, orig);
+				report(x, h, PS_REPORT_REJECTED, o->price, 0, oo->qty - oo->filled,
+				       m.u.token_event.reason);
+			}
+			break;
+		}
+		if (x->meta[h].live) {
+			ps_risk_on_reject(x->risk, x->meta[h].risk, now);
+			x->meta[h].live = false;
+		}
+		tag_clear(x, h);
+		if (live)
+			report(x, h, PS_REPORT_REJECTED, o->price, 0, 0, m.u.token_event.reason);
+		break;
+	default:
+		if (ps_oms_on_ouch(&x->oms, &m, now))
+			x->unknown_msgs++;
+		break;
+	}
+}
+
+/* Orders still live at the venue (working, or waiting for a cancel answer). */
+static uint32_t working_orders(struct eng_exec *x)
+{
+	uint32_t n = 0;
+	for (uint32_t h = 0; h < x->oms.capacity; h++) {
+		unsigned st = ps_oms_order_get(&x->oms, h)->state;
+		n += working(st) || st == PS_OMS_STATE_PENDING_CANCEL ||
+		     st == PS_OMS_STATE_PENDING_NEW || st == PS_OMS_STATE_PENDING_REPLACE;
+	}
+	return n;
+}
+
+static void on_msg(void *ctx, uint64_t seq, const uint8_t *msg, uint16_t len)
+{
+	struct eng_exec *x = ctx;
+
+	journal_venue(x, seq, msg, len);
+	eng_exec_apply(x, seq, msg, len, true);
+	eng_count(x->e, ENG_C_VENUE_MSGS, 1);
+}
+
+static void cancel_handles(struct eng_exec *x, const uint32_t *hs, uint32_t n, uint64_t now)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t *p = ps_soup_client_claim(&x->soup, PS_OUCH_CANCEL_ORDER_LEN);
+		if (!p)
+			break;
+		ps_ouch_encode_cancel_order(p, ps_oms_order_get(&x->oms, hs[i])->token, 0);
+		ps_soup_client_commit(&x->soup, now);
+	}
+	ps_soup_client_flush(&x->soup);
+}
+
+static void on_event(void *ctx, int event, int err)
+{
+	struct eng_exec *x = ctx;
+	uint64_t now = eng_now_ns();
+	uint32_t hs[256], n;
+
+	switch (event) {
+	case PS_SOUP_CLIENT_EV_LOGGED_IN:
+		x->logged_in = true;
+		fprintf(stderr, "perseus: logged in to the venue, next sequence %llu\n",
+			(unsigned long long)ps_soup_client_next_seq(&x->soup));
+		break;
+	case PS_SOUP_CLIENT_EV_CAUGHT_UP:
+		x->caught_up = true;
+		/* Orders whose fate the drop hid and the replay did not settle. */
+		while ((n = ps_oms_on_reconnect(&x->oms, now, hs, PS_ARRAY_SIZE(hs))))
+			cancel_handles(x, hs, n, now);
+		break;
+	case PS_SOUP_CLIENT_EV_DISCONNECTED:
+	case PS_SOUP_CLIENT_EV_END_OF_SESSION:
+	case PS_SOUP_CLIENT_EV_LOGIN_REJECTED:
+		if (x->logged_in)
+			fprintf(stderr, "perseus: venue session lost: %s\n", ps_strerror(err));
+		else if (event == PS_SOUP_CLIENT_EV_LOGIN_REJECTED)
+			fprintf(stderr, "perseus: venue login rejected: %s\n", ps_strerror(err));
+		x->logged_in = false;
+		x->caught_up = false;
+		ps_oms_on_disconnect(&x->oms, now);
+		break;
+	default:
+		break;
+	}
+}
+
+int eng_exec_poll(struct eng_exec *x)
+{
+	struct ps_engine *e = x->e;
+	uint64_t now = eng_now_ns();
+	uint32_t hs[64], n;
+	int work = 0;
+
+	if (e->split_book_exec) {
+		struct eng_b2e m[16];
+		uint32_t k = ps_ring_spsc_dequeue_burst(&e->ring_b, m, 16);
+		for (uint32_t i = 0; i < k; i++)
+			eng_exec_on_b2e(x, &m[i]);
+		work += (int)k;
+	}
+	if (e->cfg.mode != PS_ENGINE_REPLAY &&
+	    (!e->cfg.journal_on || !jring_low_by(e, JOURNAL_ROOM)))
+		work += (int)ps_soup_client_poll(&x->soup, now);
+	if ((n = ps_oms_poll_timeouts(&x->oms, now, hs, PS_ARRAY_SIZE(hs))))
+		work++;
+	if (eng_phase(e) >= ENG_STOP_EXEC) {
+		if (!x->cancel_sent_at_exit) {
+			x->cancel_sent_at_exit = true;
+			if (e->cfg.cancel_on_exit && x->caught_up)
+				while ((n = ps_oms_mass_cancel(&x->oms, PS_OMS_ALL_INSTRUMENTS, hs,
+							       PS_ARRAY_SIZE(hs), now)))
+					cancel_handles(x, hs, n, now);
+		}
+		if (!working_orders(x) || !x->caught_up || !e->cfg.cancel_on_exit)
+			/* R3: pairs with A3 in ps_engine_run. */
+			atomic_store_explicit(&e->exec_settled, true, memory_order_release);
+	}
+	if (work) {
+		struct ps_risk_totals t;
+		ps_risk_totals_get(x->risk, &t);
+		eng_set(e, ENG_C_REALIZED, (uint64_t)t.realized);
+	}
+	return work;
+}
+
+/* ---- setup --------------------------------------------------------------------- */
+
+static void risk_sink(void *ctx, const struct ps_risk_event *ev)
+{
+	struct eng_exec *x = ctx;
+	eng_journal_put(x->e, PS_JREC_RISK_EVENT, ev, sizeof(*ev));
+}
+
+int eng_exec_open(struct eng_exec *x, struct ps_engine *e, char *err, size_t err_len)
+{
+	uint32_t ni = ps_instrument_table_count(e->instruments);
+	struct ps_risk_limits g;
+	struct ps_risk_instr_limits *il;
+	int rc;
+
+	x->e = e;
+	for (uint32_t i = 0; i < ni; i++) {
+		memset(x->stock[i], ' ', 8);
+		memcpy(x->stock[i], e->cfg.symbols[i], strlen(e->cfg.symbols[i]));
+	}
+	for (int i = 0; i < 2; i++) {
+		x->hist_mem[i] = ps_alloc_aligned(64, ps_hist_memsize());
+		if (!x->hist_mem[i])
+			return -ENOMEM;
+	}
+	ps_hist_init(&x->hist_t2t, x->hist_mem[0]);
+	ps_hist_init(&x->hist_self, x->hist_mem[1]);
+
+	/* Risk: limits from [risk] / [risk.SYMBOL], published on a board. */
+	il = ps_calloc(ni, sizeof(*il));
+	if (!il)
+		return -ENOMEM;
+	rc = ps_risk_config_load(e->config, e->instruments, &g, il, err, err_len);
+	if (!rc) {
+		x->board_mem = ps_alloc_aligned(64, ps_risk_board_memsize(ni));
+		rc = x->board_mem
+			 ? ps_risk_board_init(&x->board, x->board_mem, ni, &g, il, err, err_len)
+			 : -ENOMEM;
+	}
+	ps_free(il);
+	if (rc)
+		return rc;
+	struct ps_risk_params rp = { .instrument_count = ni,
+				     .strategy_count =
+					 e->book.strategy_count ? e->book.strategy_count : 1,
+				     .order_capacity = RISK_ORDERS,
+				     .board = &x->board,
+				     .sink = risk_sink,
+				     .sink_ctx = x };
+	if ((rc = ps_risk_create(&x->risk, &rp))) {
+		snprintf(err, err_len, "risk: cannot set up: %s", ps_strerror(rc));
+		return rc;
+	}
+
+	/* OMS: tokens continue above everything the journal or an earlier run used. */
+	struct ps_oms_config oc = { .capacity = OMS_CAPACITY,
+				    .token_start = e->token_start,
+				    .token_prefix = e->cfg.venue.token_prefix[0]
+							? e->cfg.venue.token_prefix
+							: "P",
+				    .timeout_ns = (uint64_t)(e->cfg.venue.order_timeout_ms
+								 ? e->cfg.venue.order_timeout_ms
+								 : 5000) *
+						  1000000u,
+				    .cod_policy = PS_OMS_COD_CANCEL };
+	x->oms_mem = ps_alloc_aligned(64, ps_oms_memsize(&oc));
+	if (!x->oms_mem || (rc = ps_oms_init(&x->oms, x->oms_mem, &oc))) {
+		snprintf(err, err_len, "oms: cannot set up (token start %llu)",
+			 (unsigned long long)oc.token_start);
+		return rc ? rc : -ENOMEM;
+	}
+	x->meta = ps_calloc(OMS_CAPACITY, sizeof(*x->meta));
+	if (!x->meta)
+		return -ENOMEM;
+	for (unsigned s = 0; s < ENG_MAX_STRATEGIES; s++)
+		for (unsigned t = 0; t < ENG_TAG_SLOTS; t++)
+			x->tags[s][t].h = PS_OMS_NIL;
+
+	struct ps_ouch_enter_order def = { .tif = PS_OUCH_TIF_SYSTEM_HOURS,
+					   .display = 'Y',
+					   .capacity = 'A',
+					   .ise = 'N',
+					   .cross_type = 'N',
+					   .customer_type = ' ' };
+	ps_ouch_pad(def.firm, PS_OUCH_FIRM_LEN, e->cfg.venue.firm[0] ? e->cfg.venue.firm : "PRSS");
+	ps_ouch_enter_tmpl_init(&enter_tmpl[PS_TIF_DAY], &def);
+	def.tif = PS_OUCH_TIF_IOC;
+	ps_ouch_enter_tmpl_init(&enter_tmpl[PS_TIF_IOC], &def);
+	return 0;
+}
+
+/* Connect after recovery (the session's start sequence comes from the journal). */
+int eng_exec_connect(struct eng_exec *x, char *err, size_t err_len)
+{
+	struct ps_engine *e = x->e;
+	const struct eng_venue_cfg *v = &e->cfg.venue;
+	struct ps_soup_client_config sc = { 0 };
+	char host[64];
+	const char *colon = strrchr(v->connect, ':');
+	int rc = 0;
+
+	if (e->cfg.mode == PS_ENGINE_REPLAY) {
+		x->caught_up = false;
+		return 0;
+	}
+	if (!colon || (size_t)(colon - v->connect) >= sizeof(host)) {
+		snprintf(err, err_len, "[venue] connect = %s: expected IPv4:PORT", v->connect);
+		return PS_ECONFIG;
+	}
+	memcpy(host, v->connect, (size_t)(colon - v->connect));
+	host[colon - v->connect] = '\0';
+	sc.addr.sin_family = AF_INET;
+	sc.addr.sin_port = htons((uint16_t)atoi(colon + 1));
+	if (inet_pton(AF_INET, host, &sc.addr.sin_addr) != 1) {
+		snprintf(err, err_len, "[venue] connect = %s: expected IPv4:PORT", v->connect);
+		return PS_ECONFIG;
+	}
+	sc.username = v->user;
+	sc.password = v->password;
+	sc.session = v->session;
+	sc.start_seq = e->next_seq;
+	sc.heartbeat_ns = (uint64_t)v->heartbeat_ms * 1000000u;
+	sc.timeout_ns = (uint64_t)v->timeout_ms * 1000000u;
+	sc.on_msg = on_msg;
+	sc.on_event = on_event;
+	sc.ctx = x;
+	x->soup_mem = ps_alloc_aligned(64, ps_soup_client_memsize(&sc));
+	if (!x->soup_mem || (rc = ps_soup_client_init(&x->soup, x->soup_mem, &sc))) {
+		snprintf(err, err_len, "venue session: cannot set up: %s",
+			 ps_strerror(x->soup_mem ? rc : -ENOMEM));
+		return x->soup_mem ? rc : -ENOMEM;
+	}
+	return ps_soup_client_start(&x->soup, eng_now_ns());
+}
+
+void eng_exec_close(struct eng_exec *x)
+{
+	if (x->soup_mem) {
+		ps_soup_client_fini(&x->soup);
+		ps_free(x->soup_mem);
+	}
+	if (x->oms_mem) {
+		ps_oms_fini(&x->oms);
+		ps_free(x->oms_mem);
+	}
+	ps_free(x->meta);
+	ps_risk_destroy(x->risk);
+	if (x->board_mem) {
+		ps_risk_board_fini(&x->board);
+		ps_free(x->board_mem);
+	}
+	for (int i = 0; i < 2; i++)
+		ps_free(x->hist_mem[i]);
+}
+
+/* Recovery: re-create an order (with its own token) from its journal record. */
+void eng_exec_restore_order(struct eng_exec *x, const struct ps_jrec_order *r, unsigned type)
+{
+	uint64_t now = eng_now_ns();
+	struct ps_order_intent in = { .price = r->price,
+				      .qty = r->qty,
+				      .instrument = r->instrument,
+				      .strategy_id = r->strategy_id,
+				      .confidence_bp = 10000,
+				      .action = r->action,
+				      .side = r->side,
+				      .type = r->type,
+				      .tif = r->tif,
+				      .tag = r->tag };
+	uint32_t h, orig;
+	uint64_t counter = 0;
+
+	for (unsigned i = x->oms.prefix_len; i < PS_OUCH_TOKEN_LEN; i++)
+		counter = counter * 10 + (uint64_t)(r->token[i] - '0');
+	if (type == PS_JREC_CANCEL_SENT) {
+		h = ps_oms_find(&x->oms, r->token);
+		if (h != PS_OMS_NIL && !ps_oms_order_cancel(&x->oms, h, now))
+			ps_risk_on_send(x->risk, &in, x->meta[h].risk, h, now);
+		return;
+	}
+	if (ps_oms_token_seek(&x->oms, counter))
+		return;
+	if (r->action == PS_ORDER_REPLACE) {
+		orig = ps_oms_find(&x->oms, r->orig_token);
+		if (orig == PS_OMS_NIL ||
+		    ps_oms_order_replace(&x->oms, orig, r->price, r->qty, now, &h))
+			return;
+		x->meta[h] = x->meta[orig];
+		x->meta[h].risk = ps_risk_on_send(x->risk, &in, x->meta[orig].risk, orig, now);
+		x->meta[h].live = true;
+	} else {
+		struct ps_oms_new req = { .price = r->price,
+					  .qty = r->qty,
+					  .instrument = r->instrument,
+					  .strategy_id = r->strategy_id,
+					  .side = r->side == PS_SIDE_BUY ? PS_OUCH_SIDE_BUY
+									 : PS_OUCH_SIDE_SELL,
+					  .tif = r->tif };
+		if (ps_oms_order_new(&x->oms, &req, now, &h))
+			return;
+		x->meta[h] = (struct eng_order_meta){ .risk = ps_risk_on_send(
+							  x->risk, &in, PS_RISK_ORDER_NONE, h, now),
+						      .tag = r->tag,
+						      .strategy_id = r->strategy_id,
+						      .side = r->side,
+						      .live = true };
+	}
+	tag_set(x, r->strategy_id, r->tag, h);
+}
