@@ -554,8 +554,10 @@ int ps_oms_on_executed(struct ps_oms *oms, const char *token, uint32_t shares, i
 		return PS_ENOTFOUND;
 	struct ps_oms_order *o = &oms->orders[h];
 	uint32_t open = o->qty - o->filled;
-	if (ps_unlikely(shares == 0 || shares > open))
+	if (ps_unlikely(shares > open))
 		return refuse(oms, h, token, PS_OMS_EV_FILL_PARTIAL, PS_EOVERFLOW, shares, now_ns);
+	if (ps_unlikely(shares == 0))
+		return refuse(oms, h, token, PS_OMS_EV_FILL_PARTIAL, PS_EMISMATCH, 0, now_ns);
 	unsigned ev = shares == open ? PS_OMS_EV_FILL_FULL : PS_OMS_EV_FILL_PARTIAL;
 	int64_t add;
 	int64_t sum;

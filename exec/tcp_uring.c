@@ -8,7 +8,6 @@
 #include <ps/tcp_uring.h>
 
 #include <errno.h>
-#include <stdlib.h>
 #include <netinet/tcp.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -48,7 +47,7 @@ int ps_tcp_uring_init(struct ps_tcp_uring *t, void *mem, const struct ps_tcp_uri
 	unsigned entries = cfg->sq_entries ? cfg->sq_entries : 16;
 	struct io_uring_params p;
 	memset(&p, 0, sizeof(p));
-	p.flags = getenv("NOCOOP") ? 0 : IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
+	p.flags = IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
 	int rc = io_uring_queue_init_params(entries, &t->ring, &p);
 	if (rc == -EINVAL)
 		rc = io_uring_queue_init(entries, &t->ring, 0);

@@ -136,7 +136,7 @@ static int dpdk_poll(struct ps_source *s, ps_source_pkt_fn fn, void *ctx)
 	uint16_t n = rte_eth_rx_burst(st->port, 0, pkts, (uint16_t)st->batch);
 	if (n == 0)
 		return 0;
-	uint64_t tsc = ps_source__tsc();
+	uint64_t tsc = ps_tsc();
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		const uint8_t *payload;

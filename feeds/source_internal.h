@@ -4,6 +4,7 @@
 #ifndef PS_SOURCE_INTERNAL_H
 #define PS_SOURCE_INTERNAL_H
 
+#include <ps/clock.h>
 #include <ps/source.h>
 
 #include <sys/mman.h>
@@ -14,18 +15,6 @@ extern const struct ps_source_ops ps_source__pcap_ops;
 #ifdef PS_HAVE_DPDK
 extern const struct ps_source_ops ps_source__dpdk_ops;
 #endif
-
-/* Receive timestamp: the invariant TSC (ENVIRONMENT.md: constant_tsc, nonstop_tsc). */
-static inline uint64_t ps_source__tsc(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	return __builtin_ia32_rdtsc();
-#else
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-#endif
-}
 
 /*
  * Backend state and buffers come from anonymous mappings: page aligned, zeroed,

@@ -74,7 +74,7 @@ static int pcap_src_poll(struct ps_source *s, ps_source_pkt_fn fn, void *ctx)
 			s->stats.filtered++;
 			continue;
 		}
-		fn(ctx, payload, (uint32_t)len, ps_source__tsc());
+		fn(ctx, payload, (uint32_t)len, ps_tsc());
 		s->stats.bytes += (uint64_t)len;
 		delivered++;
 	}

@@ -87,7 +87,7 @@ static int mmsg_poll(struct ps_source *s, ps_source_pkt_fn fn, void *ctx)
 		}
 		return 0;
 	}
-	uint64_t tsc = ps_source__tsc();
+	uint64_t tsc = ps_tsc();
 	for (int i = 0; i < n; i++) {
 		struct mmsghdr *m = &st->msgs[i];
 

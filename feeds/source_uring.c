@@ -217,13 +217,22 @@ static void arm(struct ps_source *s, struct uring_state *st)
 
 /*
  * Whether this poll must enter the kernel: to submit the re-arm, to block
- * (F_WAIT), or to run completion work the kernel holds for us. With
+ * (F_WAIT), or to run completion work the kernel holds for us (unless a full
+ * batch of CQEs is already waiting). With
  * TASKRUN_FLAG that last case is visible in the SQ ring flags, so an empty
  * busy poll costs no syscall at all.
  */
 static bool need_enter(struct uring_state *st)
 {
-	if (st->pending || (st->wait && io_uring_cq_ready(&st->ring) == 0))
+	unsigned ready = io_uring_cq_ready(&st->ring);
+
+	if (st->pending)
+		return true;
+	/* A full batch is already posted: entering would only pile up more CQEs
+	 * (and buffers) than one poll hands out, until the buffer ring runs dry. */
+	if (ready >= st->batch)
+		return false;
+	if (st->wait && ready == 0)
 		return true;
 	if (!st->defer && !st->coop)
 		return false; /* completions are posted on their own */
@@ -274,7 +283,7 @@ static int uring_poll(struct ps_source *s, ps_source_pkt_fn fn, void *ctx)
 	st->backlog = n >= URING_ROUND;
 	if (n == 0)
 		return 0;
-	uint64_t tsc = ps_source__tsc();
+	uint64_t tsc = ps_tsc();
 	int recycled = 0;
 	for (unsigned i = 0; i < n; i++) {
 		const struct io_uring_cqe *cqe = st->cqes[i];

@@ -89,8 +89,15 @@ static void divisor(uint64_t d, uint64_t *inv, uint64_t *thr, uint8_t *shift)
 	*shift = (uint8_t)s;
 }
 
+/* v * bp / 10000, truncated toward zero. The 64-bit path (a multiply and a
+ * division by a constant, which compiles to a multiply) covers every realistic
+ * figure; only a product beyond int64 takes the 128-bit library division. */
 static int64_t bp_of(int64_t v, int64_t bp)
 {
+	int64_t x;
+
+	if (ps_likely(!__builtin_mul_overflow(v, bp, &x)))
+		return x / BP;
 	return (int64_t)((__int128)v * bp / BP);
 }
 
@@ -672,9 +679,14 @@ static void equity_recompute(struct ps_risk *r)
 	const int64_t *g = r->lim->g;
 
 	r->equity = r->start_equity + r->realized_total + r->net_total - r->cost_total;
-	if (r->equity > r->hwm)
-		r->hwm = r->equity;
-	thresholds(r->hwm, g[PS_RISK_G_MAX_DRAWDOWN_BP], g, r->dd_th);
+	if (r->equity > r->hwm || r->dd_base != r->hwm || r->dd_gen != r->seen_seq) {
+		/* drawdown thresholds follow the high-water mark and the limits */
+		if (r->equity > r->hwm)
+			r->hwm = r->equity;
+		thresholds(r->hwm, g[PS_RISK_G_MAX_DRAWDOWN_BP], g, r->dd_th);
+		r->dd_base = r->hwm;
+		r->dd_gen = r->seen_seq;
+	}
 	equity_caps(r);
 }
 

@@ -1,9 +1,59 @@
 #!/usr/bin/env bash
-# make demo (interim, until the engine lands): the ring benchmark summary.
-# Short runs (0.2 s per benchmark) keep it well under a minute. Where allowed,
-# the run is SCHED_FIFO (PS_BENCH_RT, see bench.sh) so other load on the box
-# cannot preempt the spinning threads; PS_BENCH_RT=0 turns that off.
+# make demo: the venue simulator replays the bundled real NASDAQ day as ITCH
+# over MoldUDP64 on loopback; perseus run trades the market maker against it
+# with a thread topology fitted to this host; the summary shows what happened.
+# Every process started here is stopped when it ends, also on Ctrl-C.
 set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-build}
-PS_BENCH_MIN_TIME=${PS_BENCH_MIN_TIME:-0.2} PS_BENCH_RT=${PS_BENCH_RT:-1} \
-	exec bash "$(dirname "$0")/bench.sh" "$build" --filter='^ring/'
+[ -x "$build/perseus" ] || build="$root/$build"
+perseus="$(cd "$(dirname "$build/perseus")" && pwd)/perseus"
+cd "$root"
+
+work=$(mktemp -d /tmp/perseus-demo.XXXXXX)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+trap 'echo "demo: interrupted"; exit 130' INT TERM
+
+cores=$(nproc)
+if [ "$cores" -ge 16 ]; then topo=16; elif [ "$cores" -ge 8 ]; then topo=8;
+elif [ "$cores" -ge 4 ]; then topo=4; else topo=2; fi
+topology="tuning/configs/topology-$topo.ini"
+cp configs/demo-run.ini "$work/run.ini"
+if [ -f "$topology" ]; then
+	cat "$topology" >>"$work/run.ini"
+else
+	printf '[thread.hot]\ncpu = 1\nstages = md,book,exec\nidle = yield\n[thread.cold]\ncpu = 0\nstages = cold\nidle = park\n' >>"$work/run.ini"
+fi
+printf '\n[journal]\n' >/dev/null
+sed -i "s|^\[journal\]|[journal]\ndir = $work/journal|" "$work/run.ini"
+sed -i "s|^duration_s = .*|duration_s = 50\nmetrics_file = $work/metrics.jsonl|" "$work/run.ini"
+
+secret=$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')
+export PERSEUS_VENUE_USERS="demo:$secret" PERSEUS_VENUE_PASSWORD="$secret"
+
+echo "demo: $cores cores: topology $topology; work files in $work"
+"$perseus" venue --config configs/demo-venue.ini >"$work/venue.out" 2>"$work/venue.err" &
+pids+=($!)
+# Wait until the venue listens (it converts the LOBSTER day first).
+for _ in $(seq 100); do
+	grep -q "OUCH on port" "$work/venue.err" 2>/dev/null && break
+	kill -0 "${pids[0]}" 2>/dev/null || { cat "$work/venue.err"; exit 1; }
+	sleep 0.1
+done
+"$perseus" run --config "$work/run.ini" >"$work/run.out" 2>"$work/run.err" &
+pids+=($!)
+wait "${pids[1]}" || { echo "demo: perseus run failed:"; cat "$work/run.err"; exit 1; }
+wait "${pids[0]}" || true
+pids=()
+echo
+cat "$work/run.out"
+echo
+grep -E "replayed|client fills|md messages" "$work/venue.out" | sed 's/^/venue: /'
+echo
+echo "demo: journal in $work/journal ($("$perseus" journal dump "$work/journal" 2>/dev/null | wc -l) records; perseus journal dump $work/journal)"
+echo "demo: metrics in $work/metrics.jsonl"

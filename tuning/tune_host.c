@@ -2,7 +2,6 @@
  * Host/config disagreement warnings (see tune_host.h), the cpulist helpers
  * and the small root-prefixed file helpers the tuning tools share.
  */
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +21,17 @@
 #include "tune_fs.h"
 
 #define WORDS (PS_TUNE_MAX_CPUS / 64)
+
+/* Locale-free character classes for kernel-written text. */
+static bool blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+static bool digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
 
 /* ---- root-prefixed files (tune_fs.h) ------------------------------------------ */
 
@@ -52,11 +62,15 @@ int ps_tune__read(const char *root, const char *rel, char *buf, size_t len)
 	size_t off = 0;
 	int fd, err = join(root, rel, path, sizeof(path));
 
+	if (len)
+		buf[0] = '\0';
 	if (err)
 		return err;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		err = errno;
+		return err > 0 ? -err : -EIO;
+	}
 	while (off + 1 < len) {
 		ssize_t n = read(fd, buf + off, len - 1 - off);
 
@@ -72,7 +86,7 @@ int ps_tune__read(const char *root, const char *rel, char *buf, size_t len)
 		off += (size_t)n;
 	}
 	close(fd);
-	while (off && isspace((unsigned char)buf[off - 1]))
+	while (off && blank(buf[off - 1]))
 		off--;
 	buf[off] = '\0';
 	return (int)off;
@@ -127,19 +141,19 @@ unsigned ps_tune_cpuset_count(const struct ps_tune_cpuset *s)
 int ps_tune_cpuset_parse(struct ps_tune_cpuset *s, const char *str)
 {
 	memset(s, 0, sizeof(*s));
-	while (isspace((unsigned char)*str))
+	while (blank(*str))
 		str++;
-	while (*str && !isspace((unsigned char)*str)) {
+	while (*str && !blank(*str)) {
 		char *end;
 		unsigned long a, b;
 
-		if (!isdigit((unsigned char)*str))
+		if (!digit(*str))
 			goto bad;
 		a = strtoul(str, &end, 10);
 		b = a;
 		str = end;
 		if (*str == '-') {
-			if (!isdigit((unsigned char)str[1]))
+			if (!digit(str[1]))
 				goto bad;
 			b = strtoul(str + 1, &end, 10);
 			str = end;
@@ -148,12 +162,12 @@ int ps_tune_cpuset_parse(struct ps_tune_cpuset *s, const char *str)
 			goto bad;
 		for (unsigned long c = a; c <= b; c++)
 			ps_tune_cpuset_set(s, (unsigned)c);
-		if (*str == ',' && str[1] && !isspace((unsigned char)str[1]))
+		if (*str == ',' && str[1] && !blank(str[1]))
 			str++;
-		else if (*str && !isspace((unsigned char)*str))
+		else if (*str && !blank(*str))
 			goto bad;
 	}
-	while (isspace((unsigned char)*str))
+	while (blank(*str))
 		str++;
 	if (*str)
 		goto bad;
@@ -281,7 +295,7 @@ static bool is_dec(const char *s, size_t n)
 	if (!n)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (!isdigit((unsigned char)s[i]))
+		if (!digit(s[i]))
 			return false;
 	return true;
 }
@@ -332,13 +346,15 @@ static void read_topology(const char *root, struct ps_tune_facts *f)
 	}
 }
 
-/* Next blank-separated token of the current line into @tok (truncated to fit).
- * Returns its length; 0 at the end of the line (newline consumed); -1 at EOF. */
+/* Next blank-separated token of the current line into @tok (@len >= 2;
+ * truncated to fit). Returns its stored length, at least 1; 0 at the end of
+ * the line (newline consumed); -1 at EOF. */
 static int token(FILE *fp, char *tok, size_t len)
 {
 	size_t n = 0;
 	int ch;
 
+	tok[0] = '\0';
 	do
 		ch = getc(fp);
 	while (ch == ' ' || ch == '\t');
@@ -354,7 +370,7 @@ static int token(FILE *fp, char *tok, size_t len)
 	if (ch == '\n')
 		ungetc(ch, fp);
 	tok[n] = '\0';
-	return (int)(n ? n : 1);
+	return (int)n;
 }
 
 static void skip_line(FILE *fp)
@@ -406,7 +422,7 @@ static void read_interrupts(const char *root, struct ps_tune_facts *f, struct ir
 	if (!fp)
 		return;
 	while ((n = token(fp, tok, sizeof(tok))) > 0)
-		if (!strncmp(tok, "CPU", 3) && is_dec(tok + 3, strlen(tok + 3)) &&
+		if (n > 3 && !strncmp(tok, "CPU", 3) && is_dec(tok + 3, (size_t)n - 3) &&
 		    ncol < PS_TUNE_MAX_CPUS) {
 			unsigned long cpu = strtoul(tok + 3, NULL, 10);
 
@@ -423,7 +439,7 @@ static void read_interrupts(const char *root, struct ps_tune_facts *f, struct ir
 		n = token(fp, tok, sizeof(tok));
 		if (n <= 0)
 			continue;
-		len = strlen(tok);
+		len = (size_t)n;
 		if (len < 2 || tok[len - 1] != ':' || !is_dec(tok, len - 1)) {
 			skip_line(fp);
 			continue;
@@ -431,7 +447,7 @@ static void read_interrupts(const char *root, struct ps_tune_facts *f, struct ir
 		irq = strtoul(tok, NULL, 10);
 		memset(s->counts, 0, sizeof(s->counts[0]) * ncol);
 		while ((n = token(fp, tok, sizeof(tok))) > 0) {
-			if (col < ncol && is_dec(tok, strlen(tok))) {
+			if (col < ncol && is_dec(tok, (size_t)n)) {
 				s->counts[col++] = strtoull(tok, NULL, 10);
 				continue;
 			}
@@ -491,9 +507,9 @@ int ps_tune_facts_read(const char *root, const struct ps_tune_host *host, struct
 	snprintf(f->rt_throttle, sizeof(f->rt_throttle), "%s", r->value);
 	f->mlock_allowed = res[PS_TUNE_ITEM_MLOCK].status == PS_TUNE_OK;
 	r = &res[PS_TUNE_ITEM_IRQBALANCE];
-	if (r->status == PS_TUNE_WARN &&
-	    sscanf(r->value, "running (pid %ld)", &f->irqbalance_pid) != 1)
-		f->irqbalance_pid = 0;
+	/* tune check reports it as "running (pid N)". */
+	if (r->status == PS_TUNE_WARN && !strncmp(r->value, "running (pid ", 13))
+		f->irqbalance_pid = strtol(r->value + 13, NULL, 10);
 
 	read_online(rp, f);
 	read_topology(rp, f);

@@ -3,16 +3,20 @@
  * sample, converted once (untimed) to ITCH 5.0 by the LOBSTER converter
  * (seed and refill adds included, so every message hits a known order).
  *
- *   book/apply/perseus/amzn5         ITCH decode (ps_itch_decode) + ps_book_apply
- *   book/apply/perseus/amzn5_events  ps_book_apply on pre-decoded md events
+ *   book/apply/perseus/amzn5             ITCH decode (ps_itch_decode) + ps_book_apply
+ *   book/apply/perseus/amzn5_events      ps_book_apply on pre-decoded md events
+ *   book/apply/perseus/amzn5_day         one day of decode + apply, one iteration
+ *   book/apply/perseus/amzn5_events_day  one day of apply, one iteration
  *
  * One iteration = one ITCH message (items/s = messages/s). At the end of the
  * day the book is cleared (untimed) and the day starts again. The timed
  * loops are the noinline apply_* functions, so callgrind can count them:
  *   valgrind --tool=callgrind --toggle-collect=apply_itch_range \
  *     build/bench/perseus-bench --benchmark_filter=book/apply/perseus/amzn5_day
- * on book/apply/perseus/amzn5_day (one day, one iteration): Ir / msgs_per_day
- * is instructions per message.
+ * gives Ir for one day, so Ir / msgs_per_day is instructions per message
+ * (decode + apply); apply_event_range on .../amzn5_events_day gives the
+ * book alone, Ir / events_per_day. (valgrind 3.19 cannot run AVX-512 code:
+ * build with -DPS_NATIVE=OFF -DCMAKE_C_FLAGS=-march=x86-64-v3 for it.)
  * Data: $PS_SOURCE_DIR/feeds/data/lobster, or the tree this file is in.
  */
 #include <errno.h>
@@ -163,6 +167,7 @@ static struct ps_book_set *bench_setup(struct ps_bench *b)
 		return NULL;
 	}
 	ps_bench_counter(b, "msgs_per_day", (double)g_day.msg_count);
+	ps_bench_counter(b, "events_per_day", (double)g_day.event_count);
 	ps_bench_counter(b, "bytes_per_order",
 			 (double)ps_book_set_memsize(&cfg) / (double)cfg.max_orders);
 	return set;
@@ -255,3 +260,21 @@ static void bench_book_apply_amzn5_day(struct ps_bench *b)
 	bench_teardown(b, set, items);
 }
 PS_BENCH("book/apply/perseus/amzn5_day", bench_book_apply_amzn5_day, 0, PS_BENCH_F_ONCE);
+
+/* Exactly one day of pre-decoded events from an empty book (callgrind:
+ * --toggle-collect=apply_event_range gives the book's own instructions). */
+static void bench_book_apply_amzn5_events_day(struct ps_bench *b)
+{
+	struct ps_book_set *set = bench_setup(b);
+	uint64_t items = 0;
+
+	if (!set)
+		return;
+	while (ps_bench_batch(b, 1) != 0) {
+		apply_event_range(set, g_day.events, g_day.event_count);
+		items += g_day.event_count;
+	}
+	bench_teardown(b, set, items);
+}
+PS_BENCH("book/apply/perseus/amzn5_events_day", bench_book_apply_amzn5_events_day, 0,
+	 PS_BENCH_F_ONCE);

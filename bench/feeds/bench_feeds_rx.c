@@ -324,6 +324,10 @@ static void bench_rx_burst(struct ps_bench *b, uint32_t kind)
 			 queued ? 100.0 * (double)(queued - PS_MIN(queued, got)) / (double)queued
 				: 0);
 	ps_bench_counter(b, "rx_per_second", busy > 0 ? (double)got / busy : 0);
+	if (kind == PS_SOURCE_URING) {
+		ps_bench_counter(b, "rearms", (double)s.stats.rearms);
+		ps_bench_counter(b, "nobufs", (double)s.stats.nobufs);
+	}
 	close(fd);
 	ps_source_close(&s);
 }

@@ -787,8 +787,10 @@ static double p50_ns(uint64_t *s, uint64_t n)
 {
 	if (n == 0)
 		return 0;
+	size_t mid = n / 2;
+
 	qsort(s, n, sizeof(s[0]), cmp_u64);
-	return (double)s[n / 2] / tsc_per_ns();
+	return (double)s[mid] / tsc_per_ns();
 }
 
 static void bench_ring_rtt_paired_8(struct ps_bench *b)

@@ -217,11 +217,16 @@ int ps_engine_run(struct ps_engine *e, volatile sig_atomic_t *stop)
 		uint64_t now = eng_now_ns();
 		if (e->cfg.duration_s > 0 && (double)(now - e->start_ns) / 1e9 >= e->cfg.duration_s)
 			break;
-		if (e->md.ended && e->cfg.feed_idle_exit_s > 0)
+		if (e->md.ended && e->cfg.feed_idle_exit_s > 0) {
+			fprintf(stderr, "perseus: the feed ended its session: shutting down\n");
 			break;
+		}
 		if (e->cfg.feed_idle_exit_s > 0 && e->md.last_pkt_ns &&
-		    (double)(now - e->md.last_pkt_ns) / 1e9 >= e->cfg.feed_idle_exit_s)
+		    (double)(now - e->md.last_pkt_ns) / 1e9 >= e->cfg.feed_idle_exit_s) {
+			fprintf(stderr, "perseus: no market data for %.1f s: shutting down\n",
+				e->cfg.feed_idle_exit_s);
 			break;
+		}
 		if (e->cfg.mode == PS_ENGINE_PAPER && e->exec.soup_mem &&
 		    ps_soup_client_state(&e->exec.soup) == PS_SOUP_CLIENT_STOPPED) {
 			fprintf(stderr, "perseus: venue session stopped: shutting down\n");
@@ -343,10 +348,15 @@ void ps_engine_destroy(struct ps_engine *e)
 {
 	if (!e)
 		return;
-	eng_md_close(&e->md);
-	eng_exec_close(&e->exec);
-	eng_book_close(&e->book);
-	eng_cold_close(&e->cold);
+	/* Each part was set up only if its open ran (its back pointer is set). */
+	if (e->md.e)
+		eng_md_close(&e->md);
+	if (e->exec.e)
+		eng_exec_close(&e->exec);
+	if (e->book.e)
+		eng_book_close(&e->book);
+	if (e->cold.e)
+		eng_cold_close(&e->cold);
 	ps_instrument_table_destroy(e->instruments);
 	ps_config_destroy(e->config);
 	for (int i = 0; i < 3; i++)

@@ -578,7 +578,9 @@ static void on_event(void *ctx, int event, int err)
 	case PS_SOUP_CLIENT_EV_DISCONNECTED:
 	case PS_SOUP_CLIENT_EV_END_OF_SESSION:
 	case PS_SOUP_CLIENT_EV_LOGIN_REJECTED:
-		if (x->logged_in)
+		if (event == PS_SOUP_CLIENT_EV_END_OF_SESSION)
+			fprintf(stderr, "perseus: the venue ended the session\n");
+		else if (x->logged_in)
 			fprintf(stderr, "perseus: venue session lost: %s\n", ps_strerror(err));
 		else if (event == PS_SOUP_CLIENT_EV_LOGIN_REJECTED)
 			fprintf(stderr, "perseus: venue login rejected: %s\n", ps_strerror(err));

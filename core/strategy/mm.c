@@ -8,12 +8,13 @@
  *   ask  = ceil_tick (fair + half_spread_ticks * tick - skew)
  *
  * A long position lowers both quotes (sell more eagerly, buy less), a short
- * one raises them. Quotes stay passive: a bid never reaches the best ask, an
- * ask never the best bid. A side whose fill would take |position| past
+ * one raises them. Quotes stay passive: a bid never reaches the best ask (nor
+ * our own ask), an ask never the best bid (nor our own bid). A side whose fill would take |position| past
  * max_position is cancelled and not quoted again until the position comes
  * back. A quote is replaced when its wanted price moves by requote_ticks or
  * more, at most once per min_requote_us per side, and never while a request
- * for it is still unanswered (one in flight per side).
+ * for it is still unanswered (one in flight per side). After a refusal (risk
+ * or venue) it sends nothing for reject_backoff_us.
  */
 #include <stdio.h>
 
@@ -38,6 +39,8 @@ struct mm {
 	int64_t requote_ticks;
 	int64_t max_position;
 	uint64_t min_requote_ns;
+	uint64_t reject_backoff_ns;
+	uint64_t quiet_until_ns; /* after a refusal: no requests before this */
 	uint32_t qty;
 	struct quote q[2]; /* by enum ps_side */
 };
@@ -69,6 +72,10 @@ static int mm_init(struct ps_strategy *s, struct ps_config *c, const char *sec, 
 	if ((rc = ps_config_get_int(c, sec, "min_requote_us", 100, 0, 60000000, &v, err, err_len)))
 		return rc;
 	m->min_requote_ns = (uint64_t)v * 1000;
+	if ((rc = ps_config_get_int(c, sec, "reject_backoff_us", 10000, 0, 60000000, &v, err,
+				    err_len)))
+		return rc;
+	m->reject_backoff_ns = (uint64_t)v * 1000;
 	if (m->max_position < (int64_t)m->qty) {
 		snprintf(err, err_len, "%s:%d: [%s] max_position (%lld) is below qty (%u)",
 			 ps_config_path(c), ps_config_line(c, sec, "max_position"), sec,
@@ -129,7 +136,7 @@ static void mm_on_book(struct ps_strategy *s, const struct ps_book *book,
 	int64_t fair, skew, bid, ask;
 
 	(void)ev;
-	if (!ps_strategy_microprice(book, &fair))
+	if (s->now_ns < m->quiet_until_ns || !ps_strategy_microprice(book, &fair))
 		return;
 	bb = ps_book_best(book, PS_SIDE_BUY);
 	ba = ps_book_best(book, PS_SIDE_SELL);
@@ -141,6 +148,11 @@ static void mm_on_book(struct ps_strategy *s, const struct ps_book *book,
 		bid = ba->price - m->tick;
 	if (ask <= bb->price)
 		ask = bb->price + m->tick;
+	/* Never cross our own other quote either (a self-trade risk refuses). */
+	if (m->q[PS_SIDE_SELL].live && bid >= m->q[PS_SIDE_SELL].price)
+		bid = m->q[PS_SIDE_SELL].price - m->tick;
+	if (m->q[PS_SIDE_BUY].live && ask <= m->q[PS_SIDE_BUY].price)
+		ask = m->q[PS_SIDE_BUY].price + m->tick;
 	if (bid <= 0)
 		return;
 	quote_side(s, m, PS_SIDE_BUY, bid, s->position + (int64_t)m->qty <= m->max_position, out);
@@ -179,6 +191,9 @@ static void mm_on_report(struct ps_strategy *s, const struct ps_exec_report *r,
 		 * the old one working (leaves_qty says which). */
 		q->live = r->leaves_qty > 0;
 		q->pending = false;
+		/* Risk or the venue said no: asking again at the next tick would
+		 * only be refused again, so pause (reject_backoff_us). */
+		m->quiet_until_ns = s->now_ns + m->reject_backoff_ns;
 		break;
 	default:
 		break;

@@ -154,7 +154,8 @@ static void mo_on_report(struct ps_strategy *s, const struct ps_exec_report *r,
 	struct momentum *m = s->state;
 
 	(void)out;
-	(void)s;
+	if (r->type == PS_REPORT_REJECTED)
+		m->last_ns = s->now_ns; /* refused: wait a cooldown before trying again */
 	if (r->type == PS_REPORT_CANCELED || r->type == PS_REPORT_REJECTED ||
 	    (r->type == PS_REPORT_FILL && r->leaves_qty == 0))
 		m->pending = false;

@@ -34,6 +34,7 @@ struct srv_script {
 	bool answer_orders; /* answer O/U/X with A+E / U / C */
 	int heartbeat_ms;   /* 0 = 50 */
 	uint8_t reject;     /* answer the login with Login Rejected (reason) */
+	bool end_session;   /* send End of Session after the messages */
 };
 
 struct srv {
@@ -224,6 +225,12 @@ static void srv_conn(struct srv *s, int fd, const struct srv_script *sc)
 						    ps_soup_encode_data(pk, PS_SOUP_SEQUENCED,
 									s->log[0], s->log_len[0]);
 						srv_send_all(fd, pk, m / 2);
+						goto out;
+					}
+					if (sc->end_session) {
+						uint8_t z[3];
+						ps_soup_encode_empty(z, PS_SOUP_END_OF_SESSION);
+						srv_send_all(fd, z, sizeof(z));
 						goto out;
 					}
 					if (sc->close_after)

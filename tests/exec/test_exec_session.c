@@ -330,6 +330,33 @@ static void test_session_login_rejected_not_authorized_stops(void **state)
 	free(s);
 }
 
+static bool ended(const struct cl *c)
+{
+	return count_ev(c, PS_SOUP_CLIENT_EV_END_OF_SESSION) > 0;
+}
+
+static void test_session_end_of_session_stops(void **state)
+{
+	(void)state;
+	struct srv *s = calloc(1, sizeof(*s));
+	assert_int_equal(srv_open(s), 0);
+	log_msgs(s, 2);
+	s->script[0] = (struct srv_script){ .send_count = -1, .end_session = true };
+	s->nscript = 1;
+	srv_start(s);
+	struct cl *c = cl_new(srv_addr(s), 2000 * MS);
+	assert_int_equal(ps_soup_client_start(&c->c, now_ns()), 0);
+	assert_true(run_until(c, ended, 3000));
+	/* Messages before End of Session are delivered; no reconnect after. */
+	assert_int_equal(c->nmsg, 2);
+	assert_int_equal(ps_soup_client_state(&c->c), PS_SOUP_CLIENT_STOPPED);
+	run_for(c, 100);
+	assert_int_equal(c->c.stats.connects, 1);
+	srv_join(s);
+	cl_free(c);
+	free(s);
+}
+
 /* Transport alone: many committed packets with back-pressure arrive whole
  * and in order (partial sends are resubmitted). */
 static void test_tcp_uring_bulk_send_arrives_in_order(void **state)
@@ -461,6 +488,7 @@ int main(void)
 		cmocka_unit_test(test_session_reconnect_requests_next_sequence),
 		cmocka_unit_test(test_session_connect_refused_retries_with_backoff),
 		cmocka_unit_test(test_session_login_rejected_not_authorized_stops),
+		cmocka_unit_test(test_session_end_of_session_stops),
 		cmocka_unit_test(test_tcp_uring_bulk_send_arrives_in_order),
 		cmocka_unit_test(test_tcp_uring_connect_times_out),
 	};

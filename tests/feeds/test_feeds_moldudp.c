@@ -2,6 +2,7 @@
  * MoldUDP64 codec, session (driven time, no sockets) and re-request server
  * answer logic.
  */
+#include <ps/alloc.h>
 #include <ps/moldudp.h>
 
 #include <errno.h>
@@ -601,6 +602,51 @@ static void test_moldudp_session_join_late(void **state)
 	fix_free(f);
 }
 
+static void count_msg(void *ctx, uint64_t seq, const uint8_t *msg, uint16_t len)
+{
+	uint64_t *n = ctx;
+
+	(void)seq;
+	(void)msg;
+	(void)len;
+	(*n)++;
+}
+
+/* The hot path (in order, duplicates, reorder through the slots) never allocates. */
+static void test_moldudp_session_hot_loop_no_alloc(void **state)
+{
+	(void)state;
+	struct ps_moldudp_session_config cfg;
+	struct ps_moldudp_session s;
+	uint8_t a[64], b[64];
+	uint64_t delivered = 0;
+
+	ps_moldudp_session_config_default(&cfg);
+	cfg.on_msg = count_msg;
+	cfg.ctx = &delivered;
+	void *mem = malloc(ps_moldudp_session_memsize(&cfg));
+	assert_int_equal(ps_moldudp_session_init(&s, mem, &cfg), 0);
+	uint64_t before = ps_alloc_count();
+	for (uint64_t seq = 1; seq <= 1000000; seq += 2) {
+		size_t la = make_packet(a, sizeof(a), seq, 1);
+		size_t lb = make_packet(b, sizeof(b), seq + 1, 1);
+		if (seq % 64 == 1) { /* swap a pair: one trip through a reorder slot */
+			ps_moldudp_session_on_packet(&s, b, lb, 0, 0);
+			ps_moldudp_session_on_packet(&s, a, la, 0, 0);
+		} else {
+			ps_moldudp_session_on_packet(&s, a, la, 0, 0);
+			ps_moldudp_session_on_packet(&s, b, lb, 0, 0);
+			ps_moldudp_session_on_packet(&s, b, lb, 0, 0); /* duplicate */
+		}
+		ps_moldudp_session_poll(&s, 0);
+	}
+	assert_int_equal(ps_alloc_count(), before);
+	assert_int_equal(delivered, 1000000);
+	assert_int_equal(s.stats.stale, 0);
+	ps_moldudp_session_fini(&s);
+	free(mem);
+}
+
 /* ---- store and server answers ------------------------------------------ */
 
 struct answers {
@@ -729,6 +775,7 @@ int main(void)
 		cmocka_unit_test(test_moldudp_session_stale_then_second_gap),
 		cmocka_unit_test(test_moldudp_session_end_of_session_and_foreign),
 		cmocka_unit_test(test_moldudp_session_join_late),
+		cmocka_unit_test(test_moldudp_session_hot_loop_no_alloc),
 		cmocka_unit_test(test_moldudp_store_ring_and_server_answer),
 	};
 	return cmocka_run_group_tests_name("feeds_moldudp", tests, NULL, NULL);

@@ -85,8 +85,8 @@ static void fx_base_limits(struct ps_risk_limits *g, struct ps_risk_instr_limits
 
 static int fx_setup(void **state)
 {
-	struct ps_risk_limits g;
-	struct ps_risk_instr_limits il[FX_INSTR];
+	struct ps_risk_limits g = { 0 };
+	struct ps_risk_instr_limits il[FX_INSTR] = { 0 };
 	struct ps_risk_params p;
 	struct fx *f = ps_calloc(1, sizeof(*f));
 	char err[256];

@@ -309,6 +309,8 @@ static void r_send(struct ref *m, const struct ps_order_intent *in, uint32_t h, 
 		m->tat_cs = r_max(m->tat_cs, now) + r_interval(g[PS_RISK_G_SESSION_CANCEL_RATE]);
 		return;
 	}
+	if (h >= NO)
+		return;
 	struct ref_order *o = &m->o[h];
 	o->live = true;
 	o->instr = in->instrument;

@@ -89,7 +89,7 @@ static int record_run(char *const argv[], void *arg)
 	for (size_t i = 0; argv[i]; i++)
 		off += (size_t)snprintf(f->ran + off, sizeof(f->ran) - off, "%s%s", i ? " " : "",
 					argv[i]);
-	off += (size_t)snprintf(f->ran + off, sizeof(f->ran) - off, ";");
+	snprintf(f->ran + off, sizeof(f->ran) - off, ";");
 	return f->run_rc;
 }
 

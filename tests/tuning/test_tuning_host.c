@@ -332,7 +332,7 @@ static void test_tune_threads_check_rt_denied_and_short_output(void **state)
 		{ "md", 1, "spin", 10, 0 },
 		{ "book", 1, "spin", 10, 0 },
 	};
-	struct ps_tune_warning one;
+	struct ps_tune_warning one = { 0 };
 	int k;
 
 	build_host(f, 2, false, "1\n");

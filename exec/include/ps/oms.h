@@ -40,6 +40,11 @@
  *   PS_OMS_COD_RESUME: return each to the state it had before the drop (for
  *     venues that keep orders across disconnects, after the replay).
  *
+ * Replace races: if the original order dies (fully filled, canceled) while
+ * the replace is in flight, the venue drops the replace; the replacement
+ * stays PENDING_NEW until its timeout moves it to UNKNOWN, and a late
+ * Rejected for it leaves the dead original as it is.
+ *
  * Worst cases: mass cancel, disconnect and reconnect scan the whole table
  * (cold paths, O(capacity)). A venue answer for a recycled (very old) order
  * counts as an unknown token. Broken trades are counted and recorded as
@@ -250,8 +255,9 @@ PS_API uint32_t ps_oms_mass_cancel(struct ps_oms *oms, uint32_t instrument, uint
 /*
  * Venue answers, by token (14 bytes). Each returns 0, PS_ENOTFOUND
  * (unknown token), PS_ESTATE (illegal in the order's state), PS_EOVERFLOW
- * (fill larger than the open shares) or PS_EMISMATCH (cancel larger than the
- * open shares); every error is counted with a diagnostic and changes nothing.
+ * (fill larger than the open shares) or PS_EMISMATCH (a fill of 0 shares, a
+ * cancel or modify larger than the open shares); every error is counted
+ * with a diagnostic and changes nothing.
  */
 PS_API int ps_oms_on_accepted(struct ps_oms *oms, const char *token, uint64_t order_ref,
 			      uint64_t now_ns);

@@ -246,7 +246,10 @@ PS_API void ps_soup_stream_reset(struct ps_soup_stream *s);
  */
 static inline uint8_t *ps_soup_stream_write_ptr(struct ps_soup_stream *s, uint32_t *room)
 {
-	if (s->tail == s->cap && s->head > 0) {
+	/* Compact when the buffer is full or the consumed prefix is over half
+	 * of it: what is moved is at most one partial packet, usually a few
+	 * bytes, and reads then get a large contiguous room. */
+	if (s->head > 0 && s->head != s->tail && (s->tail == s->cap || s->head >= s->cap / 2)) {
 		uint32_t n = s->tail - s->head;
 		memmove(s->buf, s->buf + s->head, n);
 		s->head = 0;

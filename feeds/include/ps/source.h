@@ -44,7 +44,7 @@ enum ps_source_kind {
 
 /*
  * One datagram: data/len view memory valid only during the call; recv_tsc is
- * the TSC when the poll that produced it read it.
+ * ps_tsc() (<ps/clock.h>) when the poll that produced it read it.
  */
 typedef void (*ps_source_pkt_fn)(void *ctx, const uint8_t *data, uint32_t len, uint64_t recv_tsc);
 

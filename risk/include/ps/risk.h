@@ -320,6 +320,8 @@ struct ps_risk {
 	int64_t sod_equity;
 	int64_t loss_th[3]; /* daily loss: warn, throttle, breach (INT64_MAX = off) */
 	int64_t dd_th[3];   /* drawdown from hwm: warn, throttle, breach */
+	int64_t dd_base;    /* hwm that dd_th was computed from */
+	uint32_t dd_gen;    /* seen_seq that dd_th was computed with */
 	int64_t max_gross_abs, max_net_abs;
 	uint64_t fill_window_ns;
 	uint32_t fill_n;

@@ -414,10 +414,7 @@ static inline uint32_t ps_book__level_acquire(struct ps_book *b, unsigned side, 
 	if (ps_likely(above <= PS_BOOK__SCAN)) {
 		/* Fixed-size move (vector loads and stores, no call): the pad
 		 * above max_levels absorbs the overrun. */
-		int64_t tmp[PS_BOOK__SCAN];
-
-		memcpy(tmp, &s->ladder[pos], sizeof(tmp));
-		memcpy(&s->ladder[pos + 1], tmp, sizeof(tmp));
+		memmove(&s->ladder[pos + 1], &s->ladder[pos], PS_BOOK__SCAN * sizeof(s->ladder[0]));
 	} else {
 		memmove(&s->ladder[pos + 1], &s->ladder[pos], above * sizeof(s->ladder[0]));
 	}
@@ -436,10 +433,7 @@ static inline void ps_book__level_remove(struct ps_book *b, unsigned side, uint3
 	uint32_t above = s->count - pos - 1;
 
 	if (ps_likely(above <= PS_BOOK__SCAN)) {
-		int64_t tmp[PS_BOOK__SCAN];
-
-		memcpy(tmp, &s->ladder[pos + 1], sizeof(tmp));
-		memcpy(&s->ladder[pos], tmp, sizeof(tmp));
+		memmove(&s->ladder[pos], &s->ladder[pos + 1], PS_BOOK__SCAN * sizeof(s->ladder[0]));
 	} else {
 		memmove(&s->ladder[pos], &s->ladder[pos + 1], above * sizeof(s->ladder[0]));
 	}
@@ -525,7 +519,7 @@ static inline void ps_book__order_remove(struct ps_book *b, uint32_t oi, uint32_
  *   PS_EDUPLICATE (id live; nothing changes); PS_EFULL (order table or
  *   levels full; nothing changes); -EINVAL (qty 0 or bad side).
  */
-static PS_NOINLINE int ps_book_add(struct ps_book *b, uint64_t id, enum ps_side side, int64_t price,
+static inline int ps_book_add(struct ps_book *b, uint64_t id, enum ps_side side, int64_t price,
 			      uint32_t qty)
 {
 	struct ps_book_orders *t = b->orders;
@@ -666,7 +660,7 @@ static inline int ps_book_cancel(struct ps_book *b, uint64_t id, uint32_t qty, e
  * @return 0; PS_ENOTFOUND; -ERANGE (anonymous size smaller than qty: all of
  *   it is removed).
  */
-static PS_NOINLINE int ps_book_delete(struct ps_book *b, uint64_t id, enum ps_side side, int64_t price,
+static inline int ps_book_delete(struct ps_book *b, uint64_t id, enum ps_side side, int64_t price,
 				 uint32_t qty)
 {
 	struct ps_book_orders *t = b->orders;
