@@ -288,7 +288,7 @@ unsigned ps_tcp_uring_poll(struct ps_tcp_uring *t, uint32_t *rx_len)
 	int fail = 0;
 	struct io_uring_cqe *cqe;
 	*rx_len = 0;
-	while (t->inflight) {
+	for (;;) {
 		if (io_uring_peek_cqe(&t->ring, &cqe) != 0) {
 			/*
 			 * Relaxed load of the kernel's SQ flags word: the syscall below
@@ -306,7 +306,9 @@ unsigned ps_tcp_uring_poll(struct ps_tcp_uring *t, uint32_t *rx_len)
 		uint64_t ud = io_uring_cqe_get_data64(cqe);
 		int res = cqe->res;
 		io_uring_cqe_seen(&t->ring, cqe);
-		t->inflight--;
+		/* A completion left over after a timed-out close is not counted. */
+		if (t->inflight)
+			t->inflight--;
 		if ((uint32_t)(ud >> 8) != t->epoch)
 			continue;
 		switch ((enum op)(ud & 0xff)) {

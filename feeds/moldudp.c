@@ -323,6 +323,11 @@ int ps_moldudp_session_on_packet(struct ps_moldudp_session *s, const uint8_t *pk
 		s->stats.malformed++;
 		return rc;
 	}
+	/* Sequence space ends at 2^64 - 1: a packet that would wrap it is bogus. */
+	if (ps_unlikely(h.seq > UINT64_MAX - PS_MOLDUDP_COUNT_END)) {
+		s->stats.malformed++;
+		return PS_EPROTOCOL;
+	}
 	if (ps_unlikely(!s->have_session)) {
 		memcpy(s->cfg.session, h.session, PS_MOLDUDP_SESSION_LEN);
 		s->have_session = true;

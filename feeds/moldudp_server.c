@@ -71,6 +71,8 @@ int ps_moldudp_server_open(struct ps_moldudp_server *srv,
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
 	int fd;
 
+	if (srv)
+		srv->fd = -1;
 	if (!srv || !cfg || !cfg->store || cfg->mtu_payload < PS_MOLDUDP_HDR_LEN + 2 ||
 	    cfg->max_answer_count == 0 || !bind_ip ||
 	    inet_pton(AF_INET, bind_ip, &sa.sin_addr) != 1)

@@ -50,7 +50,7 @@ struct uring_state {
 	uint32_t buf_count;
 	uint32_t buf_len;
 	uint32_t batch;
-	uint32_t min_complete; /* datagrams one enter may gather (see get_events_nowait) */
+	uint32_t min_complete; /* recv rounds one enter may run (see get_events_nowait) */
 	int mask;
 	bool ring_ok;
 	bool registered;
@@ -133,7 +133,7 @@ static int uring_open(struct ps_source *s, const struct ps_source_config *cfg)
 	st->buf_count = cfg->buf_count;
 	st->buf_len = cfg->buf_len;
 	st->batch = cfg->batch;
-	st->min_complete = PS_MIN(cfg->batch, cfg->buf_count / 2);
+	st->min_complete = PS_MAX(1u, PS_MIN(cfg->batch, cfg->buf_count / 2) / URING_ROUND);
 	st->wait = (cfg->flags & PS_SOURCE_F_WAIT) != 0;
 	st->cqes = (struct io_uring_cqe **)(st + 1);
 	s->impl = st;
@@ -181,14 +181,16 @@ err:
 
 /*
  * One io_uring_enter that runs the deferred completion work and never blocks.
- * The kernel stops a multishot recv after a fixed number of datagrams per
- * round (32 on 6.x) and requeues it as task work; asking for min_complete
- * completions with an already-expired timeout makes the same enter run those
- * requeued rounds until about min_complete datagrams are posted or the socket
- * is empty, then return (-ETIME when fewer arrived). min_complete is the
- * batch, so one poll never takes more buffers than the ring has. Used only
- * while a backlog is seen (the last poll got a full round): for a trickle the
- * plain get_events is cheaper (no timer set up).
+ * The kernel stops a multishot recv after a round of 32 datagrams (6.x) and
+ * requeues it as task work. Asking for min_complete with an already-expired
+ * timeout makes the same enter run up to min_complete such task-work items
+ * (the kernel counts items here, not CQEs: measured on 6.18, one item per
+ * round) before it returns, -ETIME when the socket ran empty first. So
+ * min_complete = batch / 32 rounds gathers about one batch of datagrams per
+ * syscall, and never more than the buffer ring holds (a larger value let one
+ * enter take every buffer: -ENOBUFS and a re-arm). Used only while a backlog
+ * is seen (the last poll got a full round): for a trickle the plain
+ * get_events is cheaper (no timer set up).
  */
 static int get_events_nowait(struct uring_state *st)
 {

@@ -269,7 +269,7 @@ int ps_tune_threads_read(struct ps_config *c, struct ps_tune_thread *t, size_t m
 		rc = ps_config_get_int(c, sec, "cpu", -1, -1, PS_TUNE_MAX_CPUS - 1, &cpu, err,
 				       err_len);
 		if (!rc)
-			rc = ps_config_get_enum(c, sec, "idle", idle_names, 2, &idle, err, err_len);
+			rc = ps_config_get_enum(c, sec, "idle", idle_names, 1, &idle, err, err_len);
 		if (!rc)
 			rc = ps_config_get_int(c, sec, "priority", 0, 0, 99, &prio, err, err_len);
 		if (!rc)

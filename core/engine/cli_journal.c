@@ -21,7 +21,7 @@ static int cli_journal(int argc, char **argv)
 	struct ps_journal_scan res;
 	int rc;
 
-	if (argc < 2 || strcmp(argv[1], "dump")) {
+	if (argc < 2 || strcmp(argv[1], "dump") != 0) {
 		fprintf(
 		    argc >= 2 && !strcmp(argv[1], "--help") ? stdout : stderr,
 		    "usage: perseus journal dump FILE|DIR [--format text|csv|jsonl]\n"

@@ -56,7 +56,7 @@ static int cli_run(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if ((rc = ps_engine_create(&e, path, err, sizeof(err)))) {
+	if (ps_engine_create(&e, path, err, sizeof(err))) {
 		ps_cli_error("run", "%s", err);
 		return 1;
 	}

@@ -101,8 +101,8 @@ static int cli_venue(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if ((rc = ps_config_load(&cfg, path, err, sizeof(err))) ||
-	    (rc = ps_venue_config_read(&vc, cfg, err, sizeof(err)))) {
+	if (ps_config_load(&cfg, path, err, sizeof(err)) ||
+	    ps_venue_config_read(&vc, cfg, err, sizeof(err))) {
 		ps_cli_error("venue", "%s", err);
 		ps_config_destroy(cfg);
 		return 1;
@@ -114,7 +114,7 @@ static int cli_venue(int argc, char **argv)
 		vc.duration_s = duration;
 	if (quiet)
 		vc.print_fills = false;
-	if ((rc = ps_venue_create(&v, &vc, err, sizeof(err)))) {
+	if (ps_venue_create(&v, &vc, err, sizeof(err))) {
 		ps_cli_error("venue", "%s", err);
 		return 1;
 	}

@@ -9,6 +9,7 @@
 
 #include <ps/alloc.h>
 #include <ps/err.h>
+#include <ps/tune_host.h>
 
 #include "engine_internal.h"
 
@@ -36,6 +37,30 @@ static int stage_thread(const struct ps_engine *e, enum eng_stage s)
 	return -1;
 }
 
+/* Say at start where the config and the host disagree (two spinning threads
+ * on one CPU, a hot thread on a CPU that takes interrupts, no RT allowed...). */
+static void warn_host(const struct eng_cfg *c)
+{
+	struct ps_tune_thread t[ENG_MAX_THREADS];
+	struct ps_tune_warning w[32];
+	struct ps_tune_facts *facts = ps_calloc(1, sizeof(*facts));
+	int n;
+
+	if (!facts)
+		return;
+	for (uint32_t i = 0; i < c->thread_count; i++)
+		t[i] = (struct ps_tune_thread){ .name = c->threads[i].name,
+						.cpu = c->threads[i].cpu,
+						.idle = ps_idle_name(c->threads[i].idle),
+						.priority = c->threads[i].priority };
+	if (!ps_tune_facts_read("/", NULL, facts)) {
+		n = ps_tune_threads_check(t, c->thread_count, facts, c->mlock, w, PS_ARRAY_SIZE(w));
+		if (n > 0)
+			ps_tune_warnings_print(stderr, w, PS_MIN((size_t)n, PS_ARRAY_SIZE(w)));
+	}
+	ps_free(facts);
+}
+
 int ps_engine_create(struct ps_engine **out, const char *path, char *err, size_t err_len)
 {
 	struct ps_engine *e;
@@ -55,6 +80,7 @@ int ps_engine_create(struct ps_engine **out, const char *path, char *err, size_t
 	if ((rc = ps_config_load(&e->config, path, err, err_len)) ||
 	    (rc = eng_config_read(&e->cfg, e->config, err, err_len)))
 		goto fail;
+	warn_host(&e->cfg);
 	if ((rc = ps_instrument_table_create(&e->instruments, ENG_MAX_INSTRUMENTS)))
 		goto fail;
 	for (uint32_t i = 0; i < e->cfg.symbol_count; i++)
@@ -320,7 +346,8 @@ void ps_engine_print_summary(struct ps_engine *e, FILE *f)
 		(unsigned long long)x->filled_qty);
 	fprintf(f, "  %-26s %llu risk, %llu venue\n", "rejects",
 		(unsigned long long)x->risk_rejects, (unsigned long long)x->venue_rejects);
-	for (unsigned i = 1; i < 64 && i < PS_RISK_REASON__COUNT; i++)
+	for (unsigned i = 1; i < PS_ARRAY_SIZE(x->reject_by_reason) && i < PS_RISK_REASON__COUNT;
+	     i++)
 		if (x->reject_by_reason[i])
 			fprintf(f, "    %-24s %llu\n", ps_risk_reason_name(i),
 				(unsigned long long)x->reject_by_reason[i]);

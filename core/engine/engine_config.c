@@ -198,7 +198,7 @@ static int read_venue(struct eng_cfg *e, struct ps_config *c, char *err, size_t 
 		return PS_ECONFIG;
 	}
 	GET(ps_config_get_str(c, sec, "protocol", "ouch", &proto, err, err_len));
-	if (strcmp(proto, "ouch"))
+	if (strcmp(proto, "ouch") != 0)
 		return bad(c, sec, "protocol", err, err_len, "expected ouch");
 	GET(get_str(c, sec, "connect", "127.0.0.1:15000", v->connect, sizeof(v->connect), err,
 		    err_len));

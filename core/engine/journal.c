@@ -85,12 +85,17 @@ static int segment_path(char *out, size_t len, const char *dir, uint64_t index)
 
 static bool parse_segment_name(const char *name, uint64_t *index)
 {
-	unsigned long long v;
-	int end = 0;
+	/* "journal-" 8 digits ".psj" */
+	uint64_t v = 0;
 
-	if (sscanf(name, "journal-%8llu.psj%n", &v, &end) != 1 || name[end] != '\0' ||
-	    strlen(name) != 20)
+	if (strlen(name) != 20 || strncmp(name, "journal-", 8) != 0 ||
+	    strcmp(name + 16, ".psj") != 0)
 		return false;
+	for (int i = 8; i < 16; i++) {
+		if (name[i] < '0' || name[i] > '9')
+			return false;
+		v = v * 10 + (uint64_t)(name[i] - '0');
+	}
 	*index = v;
 	return true;
 }
@@ -466,7 +471,7 @@ static int scan_segment(const struct seg *s, bool last, unsigned flags, ps_journ
 	}
 	uint32_t hcrc;
 	memcpy(&hcrc, p + PS_JOURNAL_HEADER_LEN - 4, 4);
-	if (memcmp(p, magic, 8) || ps_crc32c(p, PS_JOURNAL_HEADER_LEN - 4) != hcrc) {
+	if (memcmp(p, magic, 8) != 0 || ps_crc32c(p, PS_JOURNAL_HEADER_LEN - 4) != hcrc) {
 		snprintf(res->error, sizeof(res->error), "%s: bad segment header", s->path);
 		rc = PS_ECRC;
 		goto out;
@@ -570,7 +575,7 @@ int ps_journal_scan(const char *path, unsigned flags, ps_journal_record_fn fn, v
 		n++;
 	}
 	closedir(d);
-	if (!rc) {
+	if (!rc && n) {
 		qsort(segs, n, sizeof(*segs), cmp_seg);
 		for (size_t i = 0; i < n && !rc; i++)
 			rc = scan_segment(&segs[i], i + 1 == n, flags, fn, ctx, res);

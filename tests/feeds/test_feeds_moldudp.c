@@ -587,6 +587,10 @@ static void test_moldudp_session_end_of_session_and_foreign(void **state)
 	assert_int_equal(f->s.stats.wrong_session, 1);
 	assert_int_equal(ps_moldudp_session_on_packet(&f->s, pkt, 10, 0, 0), PS_ETRUNCATED);
 	assert_int_equal(f->s.stats.malformed, 1);
+	ps_moldudp_heartbeat_encode(pkt, sizeof(pkt), SESSION, UINT64_MAX - 3, false);
+	assert_int_equal(ps_moldudp_session_on_packet(&f->s, pkt, 20, 0, 0), PS_EPROTOCOL);
+	assert_int_equal(f->s.stats.malformed, 2);
+	assert_false(ps_moldudp_session_gap_open(&f->s));
 	fix_free(f);
 }
 

@@ -199,6 +199,63 @@ static void test_source_small_buffer_pool_recovers(void **state)
 	free(r);
 }
 
+/* A queued backlog is read in batches: at least 16 datagrams per syscall. */
+static void test_source_backlog_batches_per_syscall(void **state)
+{
+	(void)state;
+	struct ps_source s;
+	struct ps_source_config cfg;
+	struct rx *r = calloc(1, sizeof(*r));
+	struct sockaddr_in to;
+	uint8_t buf[1500];
+
+	ps_source_config_default(&cfg, source_kind);
+	cfg.bind_ip = "127.0.0.1";
+	cfg.rcvbuf_bytes = 8 << 20;
+	cfg.batch = 256;
+	assert_int_equal(open_or_skip(&s, &cfg), 0);
+	assert_int_equal(ps_source_poll(&s, on_pkt, r), 0); /* io_uring: arms the recv */
+	int fd = sender_socket(ps_source_port(&s), &to);
+	for (uint32_t i = 0; i < 1024; i++) {
+		size_t len = fill(i, buf);
+		assert_int_equal(sendto(fd, buf, len, 0, (struct sockaddr *)&to, sizeof(to)),
+				 (ssize_t)len);
+	}
+	uint64_t sys0 = s.stats.syscalls, pk0 = s.stats.packets;
+	drain_until(&s, r, 1024);
+	assert_int_equal(r->n, 1024);
+	assert_int_equal(r->bad, 0);
+	uint64_t sys = s.stats.syscalls - sys0;
+	fprintf(stderr, "%s: backlog of 1024: %llu syscalls, %.1f datagrams per syscall\n",
+		s.ops->name, (unsigned long long)sys,
+		sys ? (double)(s.stats.packets - pk0) / (double)sys : 0.0);
+	assert_true(sys > 0 && (s.stats.packets - pk0) / sys >= 16);
+	close(fd);
+	ps_source_close(&s);
+	free(r);
+}
+
+/* io_uring: a busy poll that finds nothing makes no syscall (TASKRUN flag). */
+static void test_source_empty_polls_are_cheap(void **state)
+{
+	(void)state;
+	struct ps_source s;
+	struct ps_source_config cfg;
+	struct rx r = { 0 };
+
+	ps_source_config_default(&cfg, source_kind);
+	cfg.bind_ip = "127.0.0.1";
+	assert_int_equal(open_or_skip(&s, &cfg), 0);
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(ps_source_poll(&s, on_pkt, &r), 0);
+	if (source_kind == PS_SOURCE_URING)
+		assert_true(s.stats.syscalls <= 2); /* enable + arm */
+	else
+		assert_int_equal(s.stats.syscalls, 1000); /* recvmmsg: one per poll, by design */
+	assert_int_equal(s.stats.polls, 1000);
+	ps_source_close(&s);
+}
+
 struct delayed {
 	uint16_t port;
 };
@@ -252,6 +309,8 @@ int main(void)
 		cmocka_unit_test(test_source_receives_in_order),
 		cmocka_unit_test(test_source_small_buffer_pool_recovers),
 		cmocka_unit_test(test_source_wait_blocks_until_data),
+		cmocka_unit_test(test_source_backlog_batches_per_syscall),
+		cmocka_unit_test(test_source_empty_polls_are_cheap),
 	};
 	return cmocka_run_group_tests_name(SOURCE_NAME, tests, NULL, NULL);
 }

@@ -254,7 +254,7 @@ static void stress_ring_spsc_64b_count_4096(void **state)
 static void stress_ring_spsc_8b_count_1(void **state)
 {
 	(void)state;
-	run_stress(1, 8, stress_scaled(1000000));
+	run_stress(1, 8, stress_scaled(200000));
 }
 
 int main(void)

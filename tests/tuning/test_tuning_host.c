@@ -393,7 +393,7 @@ static void test_tune_threads_read_rejects_bad_stages_and_values(void **state)
 	assert_int_equal(n, 2);
 	assert_string_equal(t[0].name, "a");
 	assert_int_equal(t[0].cpu, 1);
-	assert_string_equal(t[0].idle, "park"); /* default */
+	assert_string_equal(t[0].idle, "yield"); /* default, as the engine */
 	assert_int_equal(t[0].stages, PS_TUNE_STAGE_MD | PS_TUNE_STAGE_BOOK);
 	assert_int_equal(t[1].cpu, -1);
 	assert_string_equal(t[1].idle, "spin");

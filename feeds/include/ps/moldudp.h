@@ -336,8 +336,9 @@ PS_API void ps_moldudp_session_fini(struct ps_moldudp_session *s);
  * Feeds one received downstream packet (multicast or a retransmission).
  * Delivers what is now in order, buffers what is early, discards duplicates.
  * @return messages delivered (>= 0); PS_ETRUNCATED / PS_EBADLEN /
- *   PS_EPROTOCOL for a malformed packet; PS_EPROTOCOL for another session's
- *   packet (all counted and dropped; nothing is delivered from them).
+ *   PS_EPROTOCOL for a malformed packet (PS_EPROTOCOL also for a sequence
+ *   number within 0xFFFF of 2^64, which would wrap); PS_EPROTOCOL for another
+ *   session's packet (all counted and dropped; nothing is delivered from them).
  */
 PS_API int ps_moldudp_session_on_packet(struct ps_moldudp_session *s, const uint8_t *pkt,
 					size_t len, uint64_t recv_tsc, uint64_t now_ns);

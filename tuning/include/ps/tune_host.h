@@ -86,8 +86,8 @@ struct ps_tune_thread {
 /*
  * Read every [thread.NAME] section of @c in file order: cpu (integer
  * -1..1023, default -1 = not pinned), stages (comma list of md, book, exec,
- * cold; default none), idle (spin, yield or park; default park) and priority
- * (0..99, default 0). Names and idle strings point into @c and live until
+ * cold; default none), idle (spin, yield or park; default yield, as the
+ * engine) and priority (0..99, default 0). Names and idle strings point into @c and live until
  * ps_config_destroy. Other keys in those sections are left unread, so the
  * caller's ps_config_check_unused still sees them.
  * @return 0 with *@count set; PS_ECONFIG with "FILE:LINE: ..." in @err for

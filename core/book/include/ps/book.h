@@ -53,7 +53,8 @@
  * Threads: a book set is single-writer; every function that takes a
  * non-const pointer must be called by the one thread that owns the set (the
  * book stage). Const readers (top-N, best) must run on that thread too; other
- * threads get snapshots through a seqlock that the owner publishes.
+ * threads need a copy the owner publishes (e.g. a top-N snapshot behind a
+ * <ps/seqlock.h>).
  *
  * Memory: caller-owned (ps_book_set_memsize + ps_book_set_init), or allocated
  * by ps_book_set_create through ps_alloc. Nothing allocates after init.
