@@ -1,5 +1,6 @@
 /* The engine: build from config, recover, run the threads, stop in order. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,6 +217,41 @@ static bool wait_done(struct ps_engine *e, uint32_t mask, double timeout_s)
 	return true;
 }
 
+/* The last record: what risk holds per instrument, so a reader can check
+ * the PnL against the fills. Written by the main thread once every stage
+ * thread has been joined (the join orders it after their last record). */
+static void write_stop(struct ps_engine *e)
+{
+	struct ps_jrec_stop st; /* 3 KB, main thread */
+	struct ps_risk_totals t;
+	uint32_t n = ps_instrument_table_count(e->instruments);
+
+	if (!e->exec.risk)
+		return;
+	memset(&st, 0, sizeof(st));
+	ps_risk_totals_get(e->exec.risk, &t);
+	st.token_hwm = ps_oms_token_hwm(&e->exec.oms);
+	st.next_seq = e->exec.soup_mem ? ps_soup_client_next_seq(&e->exec.soup) : e->next_seq;
+	st.realized = t.realized;
+	st.unrealized = t.unrealized;
+	st.fills = e->exec.fills;
+	st.pid = (uint32_t)getpid();
+	for (uint32_t i = 0; i < n && st.count < PS_JREC_STOP_MAX_POS; i++) {
+		struct ps_risk_position p;
+		if (ps_risk_position_get(e->exec.risk, i, &p))
+			continue;
+		st.pos[st.count++] = (struct ps_jrec_stop_pos){ .pos = p.pos,
+								.cost = p.cost,
+								.realized = p.realized,
+								.unrealized = p.unrealized,
+								.mark = p.mark,
+								.instrument = i };
+	}
+	eng_journal_put(e, PS_JREC_STOP, &st,
+			(uint32_t)(offsetof(struct ps_jrec_stop, pos) +
+				   st.count * sizeof(st.pos[0])));
+}
+
 int ps_engine_run(struct ps_engine *e, volatile sig_atomic_t *stop)
 {
 	char err[256];
@@ -288,6 +324,7 @@ int ps_engine_run(struct ps_engine *e, volatile sig_atomic_t *stop)
 			usleep(1000);
 		}
 	}
+	write_stop(e);
 	eng_cold_close(&e->cold);
 	return rc ? rc : e->cold.error;
 }

@@ -274,7 +274,8 @@ int eng_config_read(struct eng_cfg *e, struct ps_config *c, char *err, size_t er
 	}
 	GET(ps_config_get_int(c, "engine", "max_orders", 1 << 20, 1, 1 << 26, &n, err, err_len));
 	e->max_orders = (uint32_t)n;
-	GET(ps_config_get_int(c, "engine", "max_levels", 4096, 16, 1 << 20, &n, err, err_len));
+	GET(ps_config_get_int(c, "engine", "max_levels", 4096, 16, PS_BOOK_MAX_LEVELS, &n, err,
+			      err_len));
 	e->max_levels = (uint32_t)n;
 	GET(ps_config_get_bool(c, "engine", "cancel_on_exit", true, &e->cancel_on_exit, err,
 			       err_len));

@@ -189,6 +189,12 @@ struct eng_exec {
 	uint64_t exit_deadline_ns;
 	bool fail_closed;
 	char fail_reason[256];
+	/* Recovery: the FILL record of the last execution replayed from the
+	 * journal, until its own FILL record is read (a crash between the two
+	 * records loses it; recovery then writes it again). */
+	struct ps_jrec_fill rec_fill;
+	bool rec_fill_pending;
+	uint8_t md_flags[ENG_MAX_INSTRUMENTS]; /* last journaled: 1 stale, 2 halted */
 };
 
 struct eng_cold {

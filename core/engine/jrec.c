@@ -1,5 +1,6 @@
 /* Journal record names and printing (cold path: `perseus journal dump`). */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@ static const char *const names[PS_JREC__COUNT] = {
 	[PS_JREC_RISK_REJECT] = "RISK_REJECT",
 	[PS_JREC_RISK_EVENT] = "RISK_EVENT",
 	[PS_JREC_STOP] = "STOP",
+	[PS_JREC_MD_STATUS] = "MD_STATUS",
 };
 
 const char *ps_jrec_type_name(unsigned type)
@@ -73,6 +75,47 @@ static const char *side_name(uint8_t side)
 	return side == 0 ? "buy" : side == 1 ? "sell" : "?";
 }
 
+/* STOP: totals, then one group of fields per instrument (jsonl: an array). */
+static void print_stop(struct out *o, const void *payload, uint32_t len)
+{
+	const size_t hdr = offsetof(struct ps_jrec_stop, pos);
+	struct ps_jrec_stop s;
+
+	if (len < hdr)
+		return;
+	memset(&s, 0, sizeof(s));
+	memcpy(&s, payload, len < sizeof(s) ? len : sizeof(s));
+	fu(o, "token_hwm", s.token_hwm);
+	fu(o, "next_seq", s.next_seq);
+	fi(o, "realized", s.realized);
+	fi(o, "unrealized", s.unrealized);
+	fu(o, "fills", s.fills);
+	fu(o, "pid", s.pid);
+	if (s.count > PS_JREC_STOP_MAX_POS || hdr + s.count * sizeof(s.pos[0]) > len)
+		s.count = 0; /* a short record: totals only */
+	if (o->fmt == PS_JREC_FORMAT_JSONL) {
+		sep(o);
+		fputs("\"positions\":[", o->f);
+	}
+	for (uint32_t i = 0; i < s.count; i++) {
+		const struct ps_jrec_stop_pos *p = &s.pos[i];
+		struct out in = { .f = o->f, .fmt = o->fmt, .first = true };
+		struct out *w = o->fmt == PS_JREC_FORMAT_JSONL ? &in : o;
+		if (o->fmt == PS_JREC_FORMAT_JSONL)
+			fputs(i ? ",{" : "{", o->f);
+		fu(w, "instrument", p->instrument);
+		fi(w, "pos", p->pos);
+		fi(w, "cost", p->cost);
+		fi(w, "pos_realized", p->realized);
+		fi(w, "pos_unrealized", p->unrealized);
+		fi(w, "mark", p->mark);
+		if (o->fmt == PS_JREC_FORMAT_JSONL)
+			fputc('}', o->f);
+	}
+	if (o->fmt == PS_JREC_FORMAT_JSONL)
+		fputc(']', o->f);
+}
+
 int ps_jrec_print(FILE *f, enum ps_jrec_format fmt, uint64_t seq, uint64_t ts_ns, unsigned type,
 		  const void *payload, uint32_t len)
 {
@@ -85,8 +128,10 @@ int ps_jrec_print(FILE *f, enum ps_jrec_format fmt, uint64_t seq, uint64_t ts_ns
 	fu(&o, "ts_ns", ts_ns);
 	fs(&o, "type", name ? name : "UNKNOWN", 32);
 	switch (type) {
-	case PS_JREC_START:
 	case PS_JREC_STOP:
+		print_stop(&o, payload, len);
+		break;
+	case PS_JREC_START:
 		if (len >= sizeof(struct ps_jrec_start)) {
 			struct ps_jrec_start s;
 			memcpy(&s, payload, sizeof(s));
@@ -140,6 +185,15 @@ int ps_jrec_print(FILE *f, enum ps_jrec_format fmt, uint64_t seq, uint64_t ts_ns
 			fu(&o, "strategy", r.strategy_id);
 			fu(&o, "venue_seq", r.seq);
 			fu(&o, "match", r.match_number);
+		}
+		break;
+	case PS_JREC_MD_STATUS:
+		if (len >= sizeof(struct ps_jrec_md_status)) {
+			struct ps_jrec_md_status m;
+			memcpy(&m, payload, sizeof(m));
+			fu(&o, "instrument", m.instrument);
+			fu(&o, "stale", m.stale);
+			fu(&o, "halted", m.halted);
 		}
 		break;
 	case PS_JREC_RISK_REJECT:

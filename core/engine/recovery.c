@@ -19,9 +19,34 @@ struct rec_ctx {
 	struct ps_engine *e;
 	uint64_t last_seq;
 	uint64_t token_hwm;
-	uint64_t orders, fills, venue_msgs;
+	uint64_t orders, fills, venue_msgs, repaired;
 	int error;
 };
+
+static void strategy_fill(struct ps_engine *e, const struct ps_jrec_fill *f)
+{
+	for (uint32_t i = 0; i < e->book.strategy_count; i++) {
+		struct ps_strategy *s = e->book.strategies[i];
+		if (s->id == f->strategy_id)
+			s->position += f->side == PS_SIDE_BUY ? (int64_t)f->qty : -(int64_t)f->qty;
+	}
+}
+
+/* An execution replayed from its VENUE_MSG whose FILL record never reached
+ * the disk (the process died between the two records): write it now, so
+ * the journal holds every fill exactly once. */
+static void repair_fill(struct rec_ctx *c)
+{
+	struct eng_exec *x = &c->e->exec;
+
+	if (!x->rec_fill_pending)
+		return;
+	x->rec_fill_pending = false;
+	eng_journal_put(c->e, PS_JREC_FILL, &x->rec_fill, sizeof(x->rec_fill));
+	strategy_fill(c->e, &x->rec_fill);
+	c->fills++;
+	c->repaired++;
+}
 
 static int on_record(void *ctx, const struct ps_journal_record *rec)
 {
@@ -54,6 +79,7 @@ static int on_record(void *ctx, const struct ps_journal_record *rec)
 			memcpy(&v, rec->payload, sizeof(v));
 			if (v.len > sizeof(v.msg))
 				break;
+			repair_fill(c);
 			eng_exec_apply(&e->exec, v.seq, v.msg, v.len, false);
 			if (v.seq > c->last_seq)
 				c->last_seq = v.seq;
@@ -64,12 +90,9 @@ static int on_record(void *ctx, const struct ps_journal_record *rec)
 		if (rec->len >= sizeof(struct ps_jrec_fill)) {
 			struct ps_jrec_fill f;
 			memcpy(&f, rec->payload, sizeof(f));
-			for (uint32_t i = 0; i < e->book.strategy_count; i++) {
-				struct ps_strategy *s = e->book.strategies[i];
-				if (s->id == f.strategy_id)
-					s->position += f.side == PS_SIDE_BUY ? (int64_t)f.qty
-									     : -(int64_t)f.qty;
-			}
+			if (e->exec.rec_fill_pending && e->exec.rec_fill.seq == f.seq)
+				e->exec.rec_fill_pending = false;
+			strategy_fill(e, &f);
 			c->fills++;
 		}
 		break;
@@ -86,15 +109,22 @@ int eng_recover(struct ps_engine *e, char *err, size_t err_len)
 	struct timespec ts;
 	int rc;
 
-	/* Token counter floor from the clock: even an order whose journal record
-	 * died with the process (sent, not yet written) had a smaller counter,
-	 * so no token is ever reused (100,000 orders per second of uptime). */
+	/* Token counter floor from the clock, one step per 10 us: even an order
+	 * whose journal record died with the process (sent, not yet written)
+	 * had a smaller counter, so no token is ever reused as long as no run
+	 * sends more than 100,000 orders per second of its uptime. (A floor in
+	 * whole seconds reused tokens when the engine restarted within the
+	 * second it had started in.) */
 	clock_gettime(CLOCK_REALTIME, &ts);
-	uint64_t floor = ts.tv_sec > 1700000000 ? (uint64_t)(ts.tv_sec - 1700000000) * 100000u : 1;
+	uint64_t floor = ts.tv_sec > 1700000000 ? (uint64_t)(ts.tv_sec - 1700000000) * 100000u +
+						      (uint64_t)ts.tv_nsec / 10000u
+						: 1;
 	e->next_seq = 1;
 	if (e->cfg.journal_on) {
 		rc = ps_journal_scan(e->cfg.journal_dir, PS_JOURNAL_SCAN_TRUNCATE, on_record, &c,
 				     &res);
+		if (!rc)
+			repair_fill(&c);
 		if (rc == -ENOENT) {
 			rc = 0;
 			memset(&res, 0, sizeof(res));
@@ -133,10 +163,20 @@ int eng_recover(struct ps_engine *e, char *err, size_t err_len)
 		fprintf(
 		    stderr,
 		    "perseus: recovered %llu journal records: %llu orders, %llu venue messages, "
-		    "%llu fills, %u orders to reconcile; asking the venue from sequence %llu\n",
+		    "%llu fills (%llu rewritten), %u orders to reconcile; asking the venue from "
+		    "sequence %llu\n",
 		    (unsigned long long)e->recovered_records, (unsigned long long)c.orders,
-		    (unsigned long long)c.venue_msgs, (unsigned long long)c.fills, n,
-		    (unsigned long long)e->next_seq);
+		    (unsigned long long)c.venue_msgs, (unsigned long long)c.fills,
+		    (unsigned long long)c.repaired, n, (unsigned long long)e->next_seq);
+		for (uint32_t i = 0; i < ps_instrument_table_count(e->instruments); i++) {
+			struct ps_risk_position p;
+			if (!ps_risk_position_get(e->exec.risk, i, &p))
+				fprintf(stderr,
+					"perseus: recovered position %s %lld shares, cost %lld, "
+					"realized %lld, through venue sequence %llu\n",
+					e->cfg.symbols[i], (long long)p.pos, (long long)p.cost,
+					(long long)p.realized, (unsigned long long)c.last_seq);
+		}
 	}
 	return 0;
 }

@@ -350,6 +350,18 @@ void eng_exec_on_b2e(struct eng_exec *x, const struct eng_b2e *m)
 		const struct eng_mdref *r = &m->u.ref;
 		ps_risk_md_update(x->risk, r->instrument, r->bid, r->ask, r->last, now);
 		ps_risk_md_status(x->risk, r->instrument, r->halted, r->stale);
+		uint8_t flags = (uint8_t)((r->stale ? 1 : 0) | (r->halted ? 2 : 0));
+		if (ps_unlikely(r->instrument < ENG_MAX_INSTRUMENTS &&
+				flags != x->md_flags[r->instrument])) {
+			/* Rare: a state change, journaled so a reader sees where
+			 * trading on the instrument stopped or resumed. */
+			struct ps_jrec_md_status st = { .instrument = r->instrument,
+							.stale = r->stale,
+							.halted = r->halted };
+			x->md_flags[r->instrument] = flags;
+			while (!eng_journal_put(x->e, PS_JREC_MD_STATUS, &st, sizeof(st)))
+				ps_cpu_relax(); /* never dropped; cold drains the ring */
+		}
 		if (r->bid && r->ask)
 			ps_risk_on_mark(x->risk, r->instrument, (r->bid + r->ask) / 2, now);
 		return;
@@ -451,17 +463,21 @@ void eng_exec_apply(struct eng_exec *x, uint64_t seq, const uint8_t *msg, uint16
 		x->filled_qty += m.u.executed.shares;
 		eng_count(x->e, ENG_C_FILLS, 1);
 		eng_count(x->e, ENG_C_FILLED_QTY, m.u.executed.shares);
+		struct ps_jrec_fill f = { .strategy_id = mt->strategy_id,
+					  .seq = seq,
+					  .match_number = m.u.executed.match_number,
+					  .price = m.u.executed.price,
+					  .qty = m.u.executed.shares,
+					  .instrument = o->instrument,
+					  .side = mt->side,
+					  .liquidity = m.u.executed.liquidity_flag };
+		memcpy(f.token, o->token, PS_JREC_TOKEN_LEN);
 		if (live) {
-			struct ps_jrec_fill f = { .strategy_id = mt->strategy_id,
-						  .seq = seq,
-						  .match_number = m.u.executed.match_number,
-						  .price = m.u.executed.price,
-						  .qty = m.u.executed.shares,
-						  .instrument = o->instrument,
-						  .side = mt->side,
-						  .liquidity = m.u.executed.liquidity_flag };
-			memcpy(f.token, o->token, PS_JREC_TOKEN_LEN);
 			eng_journal_put(x->e, PS_JREC_FILL, &f, sizeof(f));
+		} else {
+			/* Recovery: its FILL record should follow (see recovery.c). */
+			x->rec_fill = f;
+			x->rec_fill_pending = true;
 		}
 		uint32_t leaves = o->qty - o->filled;
 		if (o->state == PS_OMS_STATE_FILLED) {

@@ -207,8 +207,11 @@ int eng_md_poll(struct eng_md *md)
 	n = ps_source_poll(&md->src, on_packet, md);
 	if (n < 0)
 		n = 0;
-	if (md->req_fd >= 0 && ps_moldudp_session_gap_open(&md->sess)) {
-		on_reply(md);
+	if (ps_moldudp_session_gap_open(&md->sess)) {
+		/* Re-request answers come back on the request socket; the timer
+		 * re-requests and, past its retries, declares the gap stale. */
+		if (md->req_fd >= 0)
+			on_reply(md);
 		ps_moldudp_session_poll(&md->sess, eng_now_ns());
 	}
 	if (n) {

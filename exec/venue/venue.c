@@ -48,6 +48,7 @@ struct vuser {
 	uint64_t count, offs_cap;
 	int conn; /* live connection, -1 if none */
 	uint64_t orders, fills, filled_qty;
+	int64_t net; /* signed filled shares: the user's position as the venue sees it */
 };
 
 struct vconn {
@@ -285,7 +286,8 @@ static int conn_put(struct vconn *c, uint8_t type, const void *payload, uint16_t
 		c->out = o;
 		c->out_cap = cap;
 	}
-	c->out_len += ps_soup_encode_data(c->out + c->out_len, type, payload, len);
+	c->out_len += len ? ps_soup_encode_data(c->out + c->out_len, type, payload, len)
+			  : ps_soup_encode_empty(c->out + c->out_len, type);
 	c->last_tx_ns = mono_ns();
 	return 0;
 }
@@ -401,6 +403,7 @@ static void send_executed(struct ps_venue *v, struct vorder *o, uint32_t qty, in
 	user_send(v, o->user, buf, (uint16_t)ps_ouch_encode_executed(buf, &e));
 	u->fills++;
 	u->filled_qty += qty;
+	u->net += o->side == PS_SIDE_BUY ? (int64_t)qty : -(int64_t)qty;
 	v->st.fills++;
 	v->st.filled_qty += qty;
 	if (v->cfg.print_fills)
@@ -1127,6 +1130,52 @@ uint16_t ps_venue_control_port(const struct ps_venue *v)
 
 /* ---- control ----------------------------------------------------------------- */
 
+/* "position USER [SEQ]": the user's net position and fills from the venue's
+ * side, over all its sequenced messages or the first SEQ of them (what a
+ * client that has applied messages 1..SEQ must hold). */
+static int control_position(struct ps_venue *v, const char *cmd, char *out, size_t out_len)
+{
+	char word[32], name[32] = "";
+	unsigned long long upto = 0;
+	int n = sscanf(cmd, "%31s %31s %llu", word, name, &upto);
+	int ui = -1;
+
+	for (uint32_t i = 0; n >= 2 && i < v->cfg.user_count; i++)
+		if (!strcmp(v->users[i].u.name, name))
+			ui = (int)i;
+	if (ui < 0) {
+		snprintf(out, out_len, "error: position USER [SEQ]: unknown user '%s'", name);
+		return -EINVAL;
+	}
+	struct vuser *u = &v->users[ui];
+	int64_t net = u->net;
+	uint64_t fills = u->fills, shares = u->filled_qty, seq = u->count;
+	if (n == 3) {
+		seq = upto < u->count ? upto : u->count;
+		net = 0;
+		fills = shares = 0;
+		for (uint64_t s = 0; s < seq; s++) {
+			struct ps_ouch_msg m;
+			uint16_t len;
+			const struct vorder *o;
+			memcpy(&len, u->log + u->offs[s], 2);
+			if (ps_ouch_decode_outbound(u->log + u->offs[s] + 2, len, &m) ||
+			    m.type != PS_OUCH_EXECUTED ||
+			    !(o = order_by_token(v, ui, m.u.executed.token)))
+				continue;
+			net += o->side == PS_SIDE_BUY ? (int64_t)m.u.executed.shares
+						      : -(int64_t)m.u.executed.shares;
+			fills++;
+			shares += m.u.executed.shares;
+		}
+	}
+	snprintf(out, out_len,
+		 "ok position user=%s net=%lld fills=%llu shares=%llu seq=%llu messages=%llu",
+		 u->u.name, (long long)net, (unsigned long long)fills, (unsigned long long)shares,
+		 (unsigned long long)seq, (unsigned long long)u->count);
+	return 0;
+}
+
 int ps_venue_control(struct ps_venue *v, const char *cmd, char *out, size_t out_len)
 {
 	struct ps_venue_faults *f = &v->cfg.faults;
@@ -1139,6 +1188,8 @@ int ps_venue_control(struct ps_venue *v, const char *cmd, char *out, size_t out_
 		snprintf(out, out_len, "error: empty command");
 		return -EINVAL;
 	}
+	if (!strcmp(word, "position"))
+		return control_position(v, cmd, out, out_len);
 	if (!strcmp(word, "md_drop"))
 		knob = &f->md_drop_permille;
 	else if (!strcmp(word, "md_dup"))
@@ -1165,7 +1216,8 @@ int ps_venue_control(struct ps_venue *v, const char *cmd, char *out, size_t out_
 	} else if (strcmp(word, "status")) {
 		snprintf(out, out_len,
 			 "error: unknown command '%s' (md_drop N, md_dup N, md_reorder N, "
-			 "reject N, delay_us N, withhold FROM COUNT, disconnect, status)",
+			 "reject N, delay_us N, withhold FROM COUNT, disconnect, status, "
+			 "position USER [SEQ])",
 			 word);
 		return -EINVAL;
 	}

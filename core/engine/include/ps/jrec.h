@@ -27,7 +27,8 @@ enum ps_jrec_type {
 	PS_JREC_FILL,        /* struct ps_jrec_fill (derived from a VENUE_MSG, for PnL) */
 	PS_JREC_RISK_REJECT, /* struct ps_jrec_reject */
 	PS_JREC_RISK_EVENT,  /* struct ps_risk_event (raw) */
-	PS_JREC_STOP,        /* clean shutdown (struct ps_jrec_start) */
+	PS_JREC_STOP,        /* shutdown: final positions and PnL (struct ps_jrec_stop) */
+	PS_JREC_MD_STATUS,   /* an instrument's market data went stale/halted or back */
 	PS_JREC__COUNT
 };
 
@@ -39,6 +40,40 @@ struct ps_jrec_start {
 	uint32_t pid;
 	uint8_t mode; /* enum ps_engine_mode */
 	uint8_t pad[3];
+};
+
+/* One instrument's book at shutdown, as risk holds it (price units x shares). */
+struct ps_jrec_stop_pos {
+	int64_t pos;        /* signed shares */
+	int64_t cost;       /* signed cost of the open position (average-cost rule) */
+	int64_t realized;   /* realized PnL */
+	int64_t unrealized; /* pos x mark - cost */
+	int64_t mark;       /* last mark (fill or mid) */
+	uint32_t instrument;
+	uint32_t pad;
+};
+
+#define PS_JREC_STOP_MAX_POS 64
+
+/* Variable length: the header, then `count` struct ps_jrec_stop_pos. */
+struct ps_jrec_stop {
+	uint64_t token_hwm; /* OMS token counter at the end */
+	uint64_t next_seq;  /* venue session sequence expected next */
+	int64_t realized;   /* totals over every instrument */
+	int64_t unrealized;
+	uint64_t fills; /* venue executions applied (recovered ones included) */
+	uint32_t pid;
+	uint32_t count;
+	struct ps_jrec_stop_pos pos[PS_JREC_STOP_MAX_POS];
+};
+
+/* PS_JREC_MD_STATUS: what risk was told about an instrument's market data;
+ * no order on it is sent while stale or halted. */
+struct ps_jrec_md_status {
+	uint32_t instrument;
+	uint8_t stale;
+	uint8_t halted;
+	uint8_t pad[2];
 };
 
 struct ps_jrec_order {
