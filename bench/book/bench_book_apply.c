@@ -29,17 +29,16 @@
 #include <ps/itch.h>
 #include <ps/lobster.h>
 
+#include "common/bench_day.h"
 #include "harness.h"
 
-#define DAY_ZIP     "feeds/data/lobster/LOBSTER_SampleFile_AMZN_2012-06-21_5.zip"
-#define DAY_LOCATE  1
+#define DAY_LOCATE  PS_BENCH_DAY_LOCATE
 #define BOOK_ORDERS (1u << 18)
 #define BOOK_LEVELS 4096u
 
 struct day {
-	uint8_t *itch; /* BinaryFILE framing: 2-byte big-endian length, message */
+	const uint8_t *itch; /* BinaryFILE framing (common/bench_day.h) */
 	size_t itch_len;
-	size_t itch_cap;
 	struct ps_md_event *events; /* decoded events (messages without one left out) */
 	uint64_t event_count;
 	uint64_t msg_count;
@@ -49,60 +48,20 @@ struct day {
 
 static struct day g_day;
 
-static int collect(void *ctx, const uint8_t *msg, size_t len)
-{
-	struct day *d = ctx;
-
-	if (d->itch_len + len + 2 > d->itch_cap) {
-		size_t cap = d->itch_cap ? d->itch_cap * 2 : (size_t)16 << 20;
-		uint8_t *p = ps_realloc(d->itch, cap);
-
-		if (!p)
-			return -ENOMEM;
-		d->itch = p;
-		d->itch_cap = cap;
-	}
-	ps_store_be16(d->itch + d->itch_len, (uint16_t)len);
-	memcpy(d->itch + d->itch_len + 2, msg, len);
-	d->itch_len += len + 2;
-	d->msg_count++;
-	return 0;
-}
-
-static void day_path(char *buf, size_t len)
-{
-	const char *root = getenv("PS_SOURCE_DIR");
-
-	if (root) {
-		snprintf(buf, len, "%s/%s", root, DAY_ZIP);
-		return;
-	}
-	/* __FILE__ is .../bench/book/bench_book_apply.c: the tree root is 3 up. */
-	snprintf(buf, len, "%s", __FILE__);
-	for (int up = 0; up < 3; up++) {
-		char *slash = strrchr(buf, '/');
-
-		if (slash)
-			*slash = '\0';
-	}
-	size_t n = strlen(buf);
-	snprintf(buf + n, len - n, "/%s", DAY_ZIP);
-}
-
 static int day_load(struct day *d)
 {
-	struct ps_lobster_conv_cfg cfg = { .levels = 0, .stock_locate = DAY_LOCATE };
+	const struct ps_bench_day *day;
 	struct ps_itch_stats st;
-	char path[4096];
 
 	if (d->loaded)
 		return d->err;
 	d->loaded = true;
-	memcpy(cfg.stock, "AMZN    ", 8);
-	day_path(path, sizeof(path));
-	d->err = ps_lobster_convert(path, path, &cfg, collect, d, NULL);
+	d->err = ps_bench_day_get(&day);
 	if (d->err)
 		return d->err;
+	d->itch = day->itch;
+	d->itch_len = day->itch_len;
+	d->msg_count = day->msg_count;
 	d->events = ps_alloc(sizeof(d->events[0]) * d->msg_count);
 	if (!d->events)
 		return d->err = -ENOMEM;

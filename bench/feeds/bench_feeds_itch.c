@@ -27,64 +27,15 @@
 #include <ps/itch.h>
 #include <ps/lobster.h>
 
+#include "common/bench_day.h"
 #include "harness.h"
 
-#define DAY_ZIP "feeds/data/lobster/LOBSTER_SampleFile_AMZN_2012-06-21_5.zip"
-
-static struct {
-	uint8_t *buf;
-	size_t len;
-	size_t cap;
-	uint64_t msgs;
-	bool loaded;
-	int err;
-} day;
-
-static int collect(void *ctx, const uint8_t *msg, size_t len)
-{
-	(void)ctx;
-	if (day.cap - day.len < len + 2) {
-		size_t cap = day.cap ? day.cap * 2 : 1u << 20;
-		uint8_t *p = ps_realloc(day.buf, cap);
-
-		if (!p)
-			return -ENOMEM;
-		day.buf = p;
-		day.cap = cap;
-	}
-	ps_store_be16(day.buf + day.len, (uint16_t)len);
-	memcpy(day.buf + day.len + 2, msg, len);
-	day.len += len + 2;
-	day.msgs++;
-	return 0;
-}
+/* The day, loaded once (common/bench_day.c). */
+static const struct ps_bench_day *day;
 
 static int day_load(void)
 {
-	struct ps_lobster_conv_cfg cfg = { .levels = 0, .stock_locate = 1 };
-	const char *root = getenv("PS_SOURCE_DIR");
-	char path[4096];
-
-	if (day.loaded)
-		return day.err;
-	day.loaded = true;
-	memcpy(cfg.stock, "AMZN    ", 8);
-	if (root) {
-		snprintf(path, sizeof(path), "%s/%s", root, DAY_ZIP);
-	} else {
-		/* __FILE__ is .../bench/feeds/bench_feeds_itch.c: the root is 3 up. */
-		snprintf(path, sizeof(path), "%s", __FILE__);
-		for (int up = 0; up < 3; up++) {
-			char *slash = strrchr(path, '/');
-
-			if (slash)
-				*slash = '\0';
-		}
-		size_t n = strlen(path);
-		snprintf(path + n, sizeof(path) - n, "/%s", DAY_ZIP);
-	}
-	day.err = ps_lobster_convert(path, path, &cfg, collect, NULL, NULL);
-	return day.err;
+	return ps_bench_day_get(&day);
 }
 
 static void bench_feeds_itch_decode(struct ps_bench *b)
@@ -99,7 +50,7 @@ static void bench_feeds_itch_decode(struct ps_bench *b)
 		return;
 	}
 	ps_itch_stats_reset(&st);
-	ps_binfile_reader_init_mem(&r, day.buf, day.len);
+	ps_binfile_reader_init_mem(&r, day->itch, day->itch_len);
 	while ((n = ps_bench_batch(b, 4096)) != 0) {
 		for (uint64_t i = 0; i < n; i++) {
 			const uint8_t *msg = NULL;
@@ -150,11 +101,11 @@ static void bench_feeds_itch_decode_day_run(struct ps_bench *b)
 	ps_itch_stats_reset(&st);
 	while ((n = ps_bench_batch(b, 1)) != 0) {
 		for (uint64_t i = 0; i < n; i++)
-			sum += bench_feeds_itch_decode_day(day.buf, day.len, &st);
-		msgs += n * day.msgs;
+			sum += bench_feeds_itch_decode_day(day->itch, day->itch_len, &st);
+		msgs += n * day->msg_count;
 	}
 	ps_bench_keep(&sum);
 	ps_bench_items(b, (int64_t)msgs);
-	ps_bench_counter(b, "messages_per_day", (double)day.msgs);
+	ps_bench_counter(b, "messages_per_day", (double)day->msg_count);
 }
 PS_BENCH("feeds/itch/perseus/decode_day", bench_feeds_itch_decode_day_run, 0, 0);
