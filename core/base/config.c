@@ -423,6 +423,23 @@ int ps_config_get_str(struct ps_config *c, const char *section, const char *key,
 	return 0;
 }
 
+int ps_config_get_strbuf(struct ps_config *c, const char *section, const char *key, const char *def,
+			 char *out, size_t out_len, char *err, size_t err_len)
+{
+	const struct entry *e = lookup(c, section, key);
+	const char *v = e ? e->value : def;
+
+	if (strlen(v) >= out_len) {
+		if (e)
+			return bad(c, e, err, err_len, "at most %zu characters", out_len - 1);
+		return fail(err, err_len, -EINVAL,
+			    "%s: [%s] %s: default longer than %zu characters", c->path, section,
+			    key, out_len - 1);
+	}
+	memcpy(out, v, strlen(v) + 1);
+	return 0;
+}
+
 /* Integer text: optional sign, then decimal digits or 0x and hex digits. */
 static bool parse_i64(const char *s, int64_t *v)
 {

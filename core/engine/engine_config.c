@@ -20,20 +20,6 @@
 			return rc_; \
 	} while (0)
 
-static int get_str(struct ps_config *c, const char *sec, const char *key, const char *def,
-		   char *out, size_t out_len, char *err, size_t err_len)
-{
-	const char *v;
-	GET(ps_config_get_str(c, sec, key, def, &v, err, err_len));
-	if (strlen(v) >= out_len) {
-		snprintf(err, err_len, "%s:%d: [%s] %s is longer than %zu characters",
-			 ps_config_path(c), ps_config_line(c, sec, key), sec, key, out_len - 1);
-		return PS_ECONFIG;
-	}
-	snprintf(out, out_len, "%s", v);
-	return 0;
-}
-
 static int bad(struct ps_config *c, const char *sec, const char *key, char *err, size_t err_len,
 	       const char *what)
 {
@@ -139,10 +125,12 @@ static int read_feed(struct eng_cfg *e, struct ps_config *c, char *err, size_t e
 		f->bind_ip[colon - listen] = '\0';
 		f->port = (uint16_t)port;
 	}
-	GET(get_str(c, sec, "group", "", f->group, sizeof(f->group), err, err_len));
-	GET(get_str(c, sec, "rerequest", "", f->rerequest, sizeof(f->rerequest), err, err_len));
-	GET(get_str(c, sec, "session", "", f->session, sizeof(f->session), err, err_len));
-	GET(get_str(c, sec, "pcap", "", f->pcap, sizeof(f->pcap), err, err_len));
+	GET(ps_config_get_strbuf(c, sec, "group", "", f->group, sizeof(f->group), err, err_len));
+	GET(ps_config_get_strbuf(c, sec, "rerequest", "", f->rerequest, sizeof(f->rerequest), err,
+				 err_len));
+	GET(ps_config_get_strbuf(c, sec, "session", "", f->session, sizeof(f->session), err,
+				 err_len));
+	GET(ps_config_get_strbuf(c, sec, "pcap", "", f->pcap, sizeof(f->pcap), err, err_len));
 	if (f->kind == PS_SOURCE_PCAP && !f->pcap[0])
 		return bad(c, sec, "pcap", err, err_len, "source = pcap needs pcap = FILE");
 	return 0;
@@ -200,14 +188,15 @@ static int read_venue(struct eng_cfg *e, struct ps_config *c, char *err, size_t 
 	GET(ps_config_get_str(c, sec, "protocol", "ouch", &proto, err, err_len));
 	if (strcmp(proto, "ouch") != 0)
 		return bad(c, sec, "protocol", err, err_len, "expected ouch");
-	GET(get_str(c, sec, "connect", "127.0.0.1:15000", v->connect, sizeof(v->connect), err,
-		    err_len));
-	GET(get_str(c, sec, "user", "", v->user, 7, err, err_len));
+	GET(ps_config_get_strbuf(c, sec, "connect", "127.0.0.1:15000", v->connect,
+				 sizeof(v->connect), err, err_len));
+	GET(ps_config_get_strbuf(c, sec, "user", "", v->user, 7, err, err_len));
 	if (!v->user[0])
 		return bad(c, sec, "user", err, err_len, "required (1-6 characters)");
-	GET(get_str(c, sec, "session", "", v->session, sizeof(v->session), err, err_len));
-	GET(get_str(c, sec, "firm", "PRSS", v->firm, sizeof(v->firm), err, err_len));
-	GET(get_str(c, sec, "token_prefix", "P", v->token_prefix, 3, err, err_len));
+	GET(ps_config_get_strbuf(c, sec, "session", "", v->session, sizeof(v->session), err,
+				 err_len));
+	GET(ps_config_get_strbuf(c, sec, "firm", "PRSS", v->firm, sizeof(v->firm), err, err_len));
+	GET(ps_config_get_strbuf(c, sec, "token_prefix", "P", v->token_prefix, 3, err, err_len));
 	GET(ps_config_get_int(c, sec, "heartbeat_ms", 1000, 10, 60000, &n, err, err_len));
 	v->heartbeat_ms = (uint32_t)n;
 	GET(ps_config_get_int(c, sec, "timeout_ms", 15000, 100, 600000, &n, err, err_len));
@@ -284,8 +273,8 @@ int eng_config_read(struct eng_cfg *e, struct ps_config *c, char *err, size_t er
 				 err_len));
 	GET(ps_config_get_double(c, "engine", "feed_idle_exit_s", 3, 0, 86400, &e->feed_idle_exit_s,
 				 err, err_len));
-	GET(get_str(c, "engine", "metrics_file", "", e->metrics_file, sizeof(e->metrics_file), err,
-		    err_len));
+	GET(ps_config_get_strbuf(c, "engine", "metrics_file", "", e->metrics_file,
+				 sizeof(e->metrics_file), err, err_len));
 	GET(ps_config_get_int(c, "engine", "metrics_interval_ms", 1000, 10, 3600000, &n, err,
 			      err_len));
 	e->metrics_interval_ms = (uint32_t)n;
@@ -296,8 +285,8 @@ int eng_config_read(struct eng_cfg *e, struct ps_config *c, char *err, size_t er
 	GET(ps_config_get_bool(c, "journal", "enabled", e->mode != PS_ENGINE_REPLAY, &b, err,
 			       err_len));
 	e->journal_on = b;
-	GET(get_str(c, "journal", "dir", "perseus-journal", e->journal_dir, sizeof(e->journal_dir),
-		    err, err_len));
+	GET(ps_config_get_strbuf(c, "journal", "dir", "perseus-journal", e->journal_dir,
+				 sizeof(e->journal_dir), err, err_len));
 	GET(ps_config_get_enum(c, "journal", "fsync", fsyncs, 1, &fs, err, err_len));
 	GET(ps_config_get_int(c, "journal", "fsync_interval_ms", 10, 1, 60000, &n, err, err_len));
 	e->journal.fsync_interval_ns = (uint64_t)n * 1000000u;

@@ -16,23 +16,6 @@
 			return rc_; \
 	} while (0)
 
-static int get_str(struct ps_config *c, const char *sec, const char *key, const char *def,
-		   char *out, size_t out_len, char *err, size_t err_len)
-{
-	const char *v;
-	int rc = ps_config_get_str(c, sec, key, def, &v, err, err_len);
-
-	if (rc)
-		return rc;
-	if (strlen(v) >= out_len) {
-		snprintf(err, err_len, "%s:%d: [%s] %s is longer than %zu characters",
-			 ps_config_path(c), ps_config_line(c, sec, key), sec, key, out_len - 1);
-		return PS_ECONFIG;
-	}
-	snprintf(out, out_len, "%s", v);
-	return 0;
-}
-
 static int get_permille(struct ps_config *c, const char *sec, const char *key, uint32_t *out,
 			char *err, size_t err_len)
 {
@@ -137,18 +120,18 @@ int ps_venue_config_read(struct ps_venue_config *vc, struct ps_config *c, char *
 
 	memset(vc, 0, sizeof(*vc));
 	GET(ps_config_check(c, schema, PS_ARRAY_SIZE(schema), err, err_len));
-	GET(get_str(c, "venue", "session", "PERSEUS001", vc->session, sizeof(vc->session), err,
-		    err_len));
-	GET(get_str(c, "venue", "ouch_listen", "127.0.0.1:0", vc->ouch_listen,
-		    sizeof(vc->ouch_listen), err, err_len));
-	GET(get_str(c, "venue", "md_dest", "127.0.0.1:26400", vc->md_dest, sizeof(vc->md_dest), err,
-		    err_len));
-	GET(get_str(c, "venue", "rerequest_listen", "127.0.0.1:0", vc->rerequest_listen,
-		    sizeof(vc->rerequest_listen), err, err_len));
-	GET(get_str(c, "venue", "control_listen", "127.0.0.1:0", vc->control_listen,
-		    sizeof(vc->control_listen), err, err_len));
-	GET(get_str(c, "venue", "ports_file", "", vc->ports_file, sizeof(vc->ports_file), err,
-		    err_len));
+	GET(ps_config_get_strbuf(c, "venue", "session", "PERSEUS001", vc->session,
+				 sizeof(vc->session), err, err_len));
+	GET(ps_config_get_strbuf(c, "venue", "ouch_listen", "127.0.0.1:0", vc->ouch_listen,
+				 sizeof(vc->ouch_listen), err, err_len));
+	GET(ps_config_get_strbuf(c, "venue", "md_dest", "127.0.0.1:26400", vc->md_dest,
+				 sizeof(vc->md_dest), err, err_len));
+	GET(ps_config_get_strbuf(c, "venue", "rerequest_listen", "127.0.0.1:0",
+				 vc->rerequest_listen, sizeof(vc->rerequest_listen), err, err_len));
+	GET(ps_config_get_strbuf(c, "venue", "control_listen", "127.0.0.1:0", vc->control_listen,
+				 sizeof(vc->control_listen), err, err_len));
+	GET(ps_config_get_strbuf(c, "venue", "ports_file", "", vc->ports_file,
+				 sizeof(vc->ports_file), err, err_len));
 	GET(ps_config_get_int(c, "venue", "mtu", 1400, 64, 65507, &v, err, err_len));
 	vc->mtu = (uint32_t)v;
 	GET(ps_config_get_int(c, "venue", "heartbeat_ms", 1000, 10, 60000, &v, err, err_len));
@@ -173,12 +156,12 @@ int ps_venue_config_read(struct ps_venue_config *vc, struct ps_config *c, char *
 		return PS_ECONFIG;
 	}
 
-	GET(get_str(c, "venue.replay", "lobster", "", vc->lobster, sizeof(vc->lobster), err,
-		    err_len));
-	GET(get_str(c, "venue.replay", "orderbook", "", vc->lobster_book, sizeof(vc->lobster_book),
-		    err, err_len));
-	GET(get_str(c, "venue.replay", "symbol", "AMZN", vc->symbol, sizeof(vc->symbol), err,
-		    err_len));
+	GET(ps_config_get_strbuf(c, "venue.replay", "lobster", "", vc->lobster, sizeof(vc->lobster),
+				 err, err_len));
+	GET(ps_config_get_strbuf(c, "venue.replay", "orderbook", "", vc->lobster_book,
+				 sizeof(vc->lobster_book), err, err_len));
+	GET(ps_config_get_strbuf(c, "venue.replay", "symbol", "AMZN", vc->symbol,
+				 sizeof(vc->symbol), err, err_len));
 	GET(ps_config_get_int(c, "venue.replay", "levels", 0, 0, 64, &v, err, err_len));
 	vc->levels = (uint32_t)v;
 	GET(ps_config_get_double(c, "venue.replay", "speed", 1.0, 0.0, 1e9, &vc->speed, err,

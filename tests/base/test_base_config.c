@@ -250,6 +250,18 @@ static void test_config_bad_values_name_file_line_key(void **state)
 			 PS_ECONFIG);
 	assert_string_equal(msg(f), "DIR/run.ini:2: [thread.md] cpu = abc: expected an integer "
 				    "in [0, 1023]");
+	char small[5];
+	assert_int_equal(
+	    ps_config_get_strbuf(c, "thread.md", "idle", "", small, sizeof(small), err, el), 0);
+	assert_string_equal(small, "busy");
+	assert_int_equal(ps_config_get_strbuf(c, "thread.md", "ratio", "", small, 3, err, el),
+			 PS_ECONFIG);
+	assert_string_equal(msg(f), "DIR/run.ini:5: [thread.md] ratio = 1.5: expected at most 2 "
+				    "characters");
+	assert_int_equal(
+	    ps_config_get_strbuf(c, "thread.md", "absent", "dflt", small, sizeof(small), err, el),
+	    0);
+	assert_string_equal(small, "dflt");
 	assert_int_equal(i, 77);
 	assert_int_equal(ps_config_get_int(c, "thread.md", "priority", 0, 0, 99, &i, err, el),
 			 PS_ECONFIG);

@@ -102,6 +102,11 @@ PS_API int ps_config_line(const struct ps_config *c, const char *section, const 
 PS_API int ps_config_get_str(struct ps_config *c, const char *section, const char *key,
 			     const char *def, const char **out, char *err, size_t err_len);
 
+/* String copied into out (at most out_len - 1 characters; longer is an error). */
+PS_API int ps_config_get_strbuf(struct ps_config *c, const char *section, const char *key,
+				const char *def, char *out, size_t out_len, char *err,
+				size_t err_len);
+
 /* Decimal integer (optional sign; "0x" hex accepted) in [min, max]. */
 PS_API int ps_config_get_int(struct ps_config *c, const char *section, const char *key, int64_t def,
 			     int64_t min, int64_t max, int64_t *out, char *err, size_t err_len);
