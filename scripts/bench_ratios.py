@@ -60,11 +60,8 @@ def fmt_rate(v):
     return "%.0f/s" % v
 
 
-def main(argv):
-    if len(argv) < 2:
-        print("usage: bench_ratios.py BENCH.json [MORE.json ...]", file=sys.stderr)
-        return 2
-    runs = load(argv[1:])
+def ratio_rows(runs):
+    """(label, peer, ours, theirs, ratio, better, n) for every pair in runs."""
     index = {}
     for name, m in runs.items():
         key = split(name)
@@ -101,6 +98,15 @@ def main(argv):
             b = m.get(peer + "_p50_ns", (0, 0))[0]
             rows.append(("%s/%s" % (key[0], key[2]), peer, "p50 %.0f ns" % a,
                          "p50 %.0f ns" % b, ratio, "lower", n))
+    return rows
+
+
+def main(argv):
+    if len(argv) < 2:
+        print("usage: bench_ratios.py BENCH.json [MORE.json ...]", file=sys.stderr)
+        return 2
+    runs = load(argv[1:])
+    rows = ratio_rows(runs)
     if not rows:
         print("bench: no benchmark ran for both perseus and a peer")
         return 0

@@ -10,7 +10,7 @@ PKGS=(
 	libssl-dev libnuma-dev
 	libcmocka-dev libbenchmark-dev libck-dev
 	clang-14 libclang-rt-14-dev clang-format clang-tidy cppcheck valgrind
-	gnuplot-nox sockperf tshark iproute2 unzip
+	gnuplot-nox sockperf tshark iproute2 unzip python3
 	zlib1g-dev
 	libquickfix-dev libquickfix-doc g++
 )

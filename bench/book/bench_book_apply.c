@@ -84,19 +84,19 @@ PS_NOINLINE uint64_t apply_itch_range(struct ps_book_set *set, const uint8_t *bu
 PS_NOINLINE uint64_t apply_itch_range(struct ps_book_set *set, const uint8_t *buf, size_t *off,
 				      size_t end, uint64_t max, struct ps_itch_stats *st)
 {
-	size_t o = *off;
+	const uint8_t *p = buf + *off, *stop = buf + end;
 	uint64_t n = 0;
 	struct ps_md_event ev;
 
-	while (n < max && o < end) {
-		size_t len = ps_load_be16(buf + o);
+	while (n < max && p < stop) {
+		size_t len = ps_load_be16(p);
 
-		if (ps_itch_decode(buf + o + 2, len, &ev, st) == PS_ITCH_RC_EVENT)
+		if (ps_itch_decode(p + 2, len, &ev, st) == PS_ITCH_RC_EVENT)
 			ps_book_apply(set, &ev);
-		o += len + 2;
+		p += len + 2;
 		n++;
 	}
-	*off = o;
+	*off = (size_t)(p - buf);
 	return n;
 }
 

@@ -305,11 +305,19 @@ int ps_book__fail(struct ps_book *book, int err, enum ps_book_op op, uint64_t id
 	return err;
 }
 
-int ps_book_set__fail_instrument(struct ps_book_set *set, const struct ps_md_event *ev)
+int ps_book__add_crossed(struct ps_book *b, uint64_t id, enum ps_side side, int64_t price,
+			 uint32_t qty)
+{
+	int rc = ps_book__add(b, id, side, price, qty);
+
+	return rc ? rc : ps_book__fail(b, PS_ECROSSED, PS_BOOK_OP_ADD, id, side, price, qty);
+}
+
+int ps_book_set__fail_instrument(struct ps_book_set *set, uint32_t instrument, uint64_t id,
+				 unsigned side, int64_t price, uint32_t qty)
 {
 	set->stats.unknown_instrument++;
-	diag_record(&set->diag, PS_ENOTFOUND, PS_BOOK_OP_APPLY, ev->instrument, ev->order_id,
-		    ev->side, ev->price, ev->qty);
+	diag_record(&set->diag, PS_ENOTFOUND, PS_BOOK_OP_APPLY, instrument, id, side, price, qty);
 	return PS_ENOTFOUND;
 }
 

@@ -247,9 +247,9 @@ static void write_stop(struct ps_engine *e)
 								.mark = p.mark,
 								.instrument = i };
 	}
-	eng_journal_put(e, PS_JREC_STOP, &st,
-			(uint32_t)(offsetof(struct ps_jrec_stop, pos) +
-				   st.count * sizeof(st.pos[0])));
+	eng_journal_put(
+	    e, PS_JREC_STOP, &st,
+	    (uint32_t)(offsetof(struct ps_jrec_stop, pos) + st.count * sizeof(st.pos[0])));
 }
 
 int ps_engine_run(struct ps_engine *e, volatile sig_atomic_t *stop)
@@ -379,6 +379,12 @@ void ps_engine_print_summary(struct ps_engine *e, FILE *f)
 	fprintf(f, "  %-26s %llu intents, %llu orders, %llu cancels, %llu replaces\n", "orders",
 		(unsigned long long)x->intents, (unsigned long long)x->sent,
 		(unsigned long long)x->cancels, (unsigned long long)x->replaces);
+	if (x->risk_resyncs)
+		fprintf(f, "  %-26s %llu (filled while the replace was in flight)\n",
+			"replacements resynced", (unsigned long long)x->risk_resyncs);
+	if (x->adopted)
+		fprintf(f, "  %-26s %llu (sent, journal record lost in a crash)\n",
+			"orders adopted from venue", (unsigned long long)x->adopted);
 	fprintf(f, "  %-26s %llu fills, %llu shares\n", "fills", (unsigned long long)x->fills,
 		(unsigned long long)x->filled_qty);
 	fprintf(f, "  %-26s %llu risk, %llu venue\n", "rejects",

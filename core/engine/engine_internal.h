@@ -132,7 +132,8 @@ struct eng_order_meta {
 	uint32_t tag;
 	uint16_t strategy_id;
 	uint8_t side;
-	bool live; /* counted by risk (sent, not yet ended) */
+	bool live;         /* counted by risk (sent, not yet ended) */
+	uint32_t race_qty; /* filled while a replace of it was in flight */
 };
 
 struct ps_engine;
@@ -167,6 +168,12 @@ struct eng_book {
 	uint64_t events, book_errors, intents, dropped_intents, reports;
 };
 
+#define ENG_REC_ADOPT 16
+struct eng_adopted {
+	uint32_t h, orig_h;
+	struct ps_order_intent intent;
+};
+
 struct eng_exec {
 	struct ps_engine *e;
 	struct ps_risk *risk;
@@ -195,6 +202,12 @@ struct eng_exec {
 	struct ps_jrec_fill rec_fill;
 	bool rec_fill_pending;
 	uint8_t md_flags[ENG_MAX_INSTRUMENTS]; /* last journaled: 1 stale, 2 halted */
+	/* Recovery: orders re-created from venue answers, journaled at its end
+	 * unless their own ORDER_SENT record turns up (see adopt in stage_exec.c). */
+	struct eng_adopted rec_adopt[ENG_REC_ADOPT];
+	uint32_t rec_adopt_count;
+	uint64_t adopted, risk_resyncs;
+	bool recovering; /* eng_recover is replaying the journal */
 };
 
 struct eng_cold {
@@ -337,6 +350,7 @@ bool eng_journal_put(struct ps_engine *e, uint16_t type, const void *payload, ui
 int eng_exec_connect(struct eng_exec *x, char *err, size_t err_len);
 void eng_exec_apply(struct eng_exec *x, uint64_t seq, const uint8_t *msg, uint16_t len, bool live);
 void eng_exec_restore_order(struct eng_exec *x, const struct ps_jrec_order *r, unsigned type);
+void eng_exec_journal_adopted(struct eng_exec *x);
 
 /* recovery.c: replay the journal into the exec stage before it starts. */
 int eng_recover(struct ps_engine *e, char *err, size_t err_len);

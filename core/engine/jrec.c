@@ -75,6 +75,42 @@ static const char *side_name(uint8_t side)
 	return side == 0 ? "buy" : side == 1 ? "sell" : "?";
 }
 
+/* The order fields of a journaled OUCH message (token, shares, price). */
+static void print_ouch(struct out *o, const uint8_t *msg, uint16_t len)
+{
+	struct ps_ouch_msg m;
+
+	if (ps_ouch_decode_outbound(msg, len, &m))
+		return;
+	switch (m.type) {
+	case PS_OUCH_ACCEPTED:
+	case PS_OUCH_REPLACED:
+		fs(o, "token", m.u.accepted.token, PS_OUCH_TOKEN_LEN);
+		if (m.type == PS_OUCH_REPLACED)
+			fs(o, "previous_token", m.u.accepted.previous_token, PS_OUCH_TOKEN_LEN);
+		fs(o, "side", m.u.accepted.side == PS_OUCH_SIDE_BUY ? "buy" : "sell", 8);
+		fu(o, "shares", m.u.accepted.shares);
+		fu(o, "price", m.u.accepted.price);
+		break;
+	case PS_OUCH_EXECUTED:
+		fs(o, "token", m.u.executed.token, PS_OUCH_TOKEN_LEN);
+		fu(o, "shares", m.u.executed.shares);
+		fu(o, "price", m.u.executed.price);
+		fu(o, "match", m.u.executed.match_number);
+		break;
+	case PS_OUCH_CANCELED:
+	case PS_OUCH_AIQ_CANCELED:
+		fs(o, "token", m.u.canceled.token, PS_OUCH_TOKEN_LEN);
+		fu(o, "shares", m.u.canceled.decrement_shares);
+		break;
+	case PS_OUCH_REJECTED:
+		fs(o, "token", m.u.token_event.token, PS_OUCH_TOKEN_LEN);
+		break;
+	default:
+		break;
+	}
+}
+
 /* STOP: totals, then one group of fields per instrument (jsonl: an array). */
 static void print_stop(struct out *o, const void *payload, uint32_t len)
 {
@@ -171,6 +207,7 @@ int ps_jrec_print(FILE *f, enum ps_jrec_format fmt, uint64_t seq, uint64_t ts_ns
 			fu(&o, "venue_seq", v.seq);
 			fs(&o, "ouch_type", t, 1);
 			fu(&o, "len", v.len);
+			print_ouch(&o, v.msg, v.len < sizeof(v.msg) ? v.len : sizeof(v.msg));
 		}
 		break;
 	case PS_JREC_FILL:

@@ -121,10 +121,14 @@ int eng_recover(struct ps_engine *e, char *err, size_t err_len)
 						: 1;
 	e->next_seq = 1;
 	if (e->cfg.journal_on) {
+		e->exec.recovering = true;
 		rc = ps_journal_scan(e->cfg.journal_dir, PS_JOURNAL_SCAN_TRUNCATE, on_record, &c,
 				     &res);
-		if (!rc)
+		e->exec.recovering = false;
+		if (!rc) {
 			repair_fill(&c);
+			eng_exec_journal_adopted(&e->exec);
+		}
 		if (rc == -ENOENT) {
 			rc = 0;
 			memset(&res, 0, sizeof(res));

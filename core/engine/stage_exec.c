@@ -255,6 +255,7 @@ static void do_new(struct eng_exec *x, struct ps_order_intent *in, uint64_t t0, 
 	}
 	struct eng_order_meta *mt = &x->meta[h];
 	mt->risk = ps_risk_on_send(x->risk, in, PS_RISK_ORDER_NONE, h, now);
+	mt->race_qty = 0;
 	mt->tag = in->tag;
 	mt->strategy_id = in->strategy_id;
 	mt->side = in->side;
@@ -322,6 +323,7 @@ static void do_replace(struct eng_exec *x, struct ps_order_intent *in, uint64_t 
 	o = ps_oms_order_get(&x->oms, h);
 	struct eng_order_meta *mt = &x->meta[nh];
 	*mt = x->meta[h];
+	mt->race_qty = 0;
 	mt->risk = ps_risk_on_send(x->risk, in, x->meta[h].risk, h, now);
 	mt->live = true;
 	tag_set(x, in->strategy_id, in->tag, nh);
@@ -346,6 +348,8 @@ void eng_exec_on_b2e(struct eng_exec *x, const struct eng_b2e *m)
 	uint64_t t0 = ps_tsc();
 	uint64_t now = ps_tsc_to_ns(t0);
 
+	/* m comes from a ring slot or a caller's stack; always written before.
+	 * NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult) */
 	if (m->kind == B2E_MDREF) {
 		const struct eng_mdref *r = &m->u.ref;
 		ps_risk_md_update(x->risk, r->instrument, r->bid, r->ask, r->last, now);
@@ -405,6 +409,139 @@ static void order_ended(struct eng_exec *x, uint32_t h, bool canceled, uint64_t 
 	tag_clear(x, h);
 }
 
+/*
+ * An Accepted or Replaced message for one of our tokens that no order in the
+ * OMS carries: the process died after sending the order and before its
+ * ORDER_SENT record reached the disk. The message holds the whole order
+ * (side, shares, price, stock, previous token), so it is re-created from it
+ * and journaled, and its fills count; the token counter stays where it was,
+ * so the token is never issued again. @return its handle, or PS_OMS_NIL.
+ */
+static uint32_t adopt(struct eng_exec *x, const struct ps_ouch_msg *m, uint64_t now, bool live)
+{
+	const struct ps_ouch_accepted *a = &m->u.accepted;
+	struct ps_engine *e = x->e;
+	uint64_t counter = 0, hwm = ps_oms_token_hwm(&x->oms);
+	uint32_t h, oh = PS_OMS_NIL, instr, ni = ps_instrument_table_count(e->instruments);
+	uint16_t sid = 0;
+
+	if (memcmp(a->token, x->oms.token_text, x->oms.prefix_len) != 0)
+		return PS_OMS_NIL;
+	for (unsigned i = x->oms.prefix_len; i < PS_OUCH_TOKEN_LEN; i++) {
+		if (a->token[i] < '0' || a->token[i] > '9')
+			return PS_OMS_NIL;
+		counter = counter * 10 + (uint64_t)(a->token[i] - '0');
+	}
+	for (instr = 0; instr < ni; instr++)
+		if (!memcmp(x->stock[instr], a->stock, PS_OUCH_STOCK_LEN))
+			break;
+	if (instr == ni)
+		return PS_OMS_NIL;
+	if (m->type == PS_OUCH_REPLACED)
+		oh = ps_oms_find(&x->oms, a->previous_token);
+	if (oh != PS_OMS_NIL) {
+		sid = x->meta[oh].strategy_id;
+	} else {
+		for (uint32_t i = 0; i < e->book.strategy_count; i++)
+			if (e->book.strategies[i]->instrument == instr) {
+				sid = e->book.strategies[i]->id;
+				break;
+			}
+	}
+	struct ps_order_intent in = {
+		.price = a->price,
+		.qty = a->shares,
+		.instrument = instr,
+		.strategy_id = sid,
+		.confidence_bp = 10000,
+		.action = oh != PS_OMS_NIL ? PS_ORDER_REPLACE : PS_ORDER_NEW,
+		.side = a->side == PS_OUCH_SIDE_BUY ? PS_SIDE_BUY : PS_SIDE_SELL,
+		.type = PS_ORDER_LIMIT,
+		.tif = a->tif == PS_OUCH_TIF_IOC ? PS_TIF_IOC : PS_TIF_DAY,
+		.tag = oh != PS_OMS_NIL ? x->meta[oh].tag : UINT32_MAX,
+	};
+	struct ps_oms_new req = { .price = a->price,
+				  .qty = a->shares,
+				  .instrument = instr,
+				  .strategy_id = sid,
+				  .side = a->side,
+				  .tif = in.tif };
+	if (ps_oms_token_seek(&x->oms, counter))
+		return PS_OMS_NIL;
+	/* A replacement of an order the OMS holds as working goes through the
+	 * replace request (so the venue's Replaced applies as usual); of one it
+	 * holds as UNKNOWN (after a restart), Replaced resolves it directly. */
+	unsigned ost = oh != PS_OMS_NIL ? ps_oms_order_get(&x->oms, oh)->state : PS_OMS_STATE_FREE;
+	int rc = working(ost) ? ps_oms_order_replace(&x->oms, oh, a->price, a->shares, now, &h)
+			      : ps_oms_order_new(&x->oms, &req, now, &h);
+	ps_oms_token_seek(&x->oms, hwm > counter ? hwm : counter + 1);
+	if (rc)
+		return PS_OMS_NIL;
+	struct eng_order_meta *mt = &x->meta[h];
+	if (oh != PS_OMS_NIL && x->meta[oh].live)
+		mt->risk = ps_risk_on_send(x->risk, &in, x->meta[oh].risk, oh, now);
+	else
+		mt->risk = ps_risk_on_send(x->risk, &in, PS_RISK_ORDER_NONE, h, now);
+	mt->race_qty = 0;
+	mt->tag = in.tag;
+	mt->strategy_id = sid;
+	mt->side = in.side;
+	mt->live = true;
+	x->adopted++;
+	if (!live && x->rec_adopt_count < ENG_REC_ADOPT) {
+		/* Recovery: a later journal record may be this very order (adopted
+		 * and journaled by an earlier run); recovery writes it if not. */
+		x->rec_adopt[x->rec_adopt_count++] =
+		    (struct eng_adopted){ .h = h, .orig_h = oh, .intent = in };
+		return h;
+	}
+	journal_order(x, &in, h, oh, PS_JREC_ORDER_SENT);
+	return h;
+}
+
+void eng_exec_journal_adopted(struct eng_exec *x)
+{
+	for (uint32_t i = 0; i < x->rec_adopt_count; i++)
+		journal_order(x, &x->rec_adopt[i].intent, x->rec_adopt[i].h, x->rec_adopt[i].orig_h,
+			      PS_JREC_ORDER_SENT);
+	x->rec_adopt_count = 0;
+}
+
+/*
+ * The original order filled while its replace was in flight. The venue's
+ * replacement still opens with the full replace size (OUCH: the shares of
+ * a replace are the new open shares), but risk took those fills off the
+ * shared order's leaves, and once its leaves reach zero risk drops the
+ * replacement's later fills. Tell risk the venue's open shares again (a
+ * new risk order if the old one has ended).
+ */
+static void resync_replaced(struct eng_exec *x, uint32_t h, const struct ps_ouch_accepted *a,
+			    uint64_t now)
+{
+	struct eng_order_meta *mt = &x->meta[h];
+	const struct ps_oms_order *o = ps_oms_order_get(&x->oms, h);
+	struct ps_order_intent in = { .price = a->price,
+				      .qty = a->shares,
+				      .instrument = o->instrument,
+				      .strategy_id = mt->strategy_id,
+				      .confidence_bp = 10000,
+				      .action = PS_ORDER_REPLACE,
+				      .side = mt->side,
+				      .type = PS_ORDER_LIMIT,
+				      .tif = o->tif,
+				      .tag = mt->tag };
+	uint32_t r =
+	    mt->live ? ps_risk_on_send(x->risk, &in, mt->risk, h, now) : PS_RISK_ORDER_NONE;
+
+	if (r == PS_RISK_ORDER_NONE) {
+		in.action = PS_ORDER_NEW;
+		r = ps_risk_on_send(x->risk, &in, PS_RISK_ORDER_NONE, h, now);
+	}
+	mt->risk = r;
+	mt->live = r != PS_RISK_ORDER_NONE;
+	x->risk_resyncs++;
+}
+
 void eng_exec_apply(struct eng_exec *x, uint64_t seq, const uint8_t *msg, uint16_t len, bool live)
 {
 	struct ps_ouch_msg m;
@@ -420,6 +557,8 @@ void eng_exec_apply(struct eng_exec *x, uint64_t seq, const uint8_t *msg, uint16
 	switch (m.type) {
 	case PS_OUCH_ACCEPTED:
 		h = ps_oms_find(&x->oms, m.u.accepted.token);
+		if (ps_unlikely(h == PS_OMS_NIL))
+			h = adopt(x, &m, now, live);
 		if (h == PS_OMS_NIL ||
 		    ps_oms_on_accepted(&x->oms, m.u.accepted.token, m.u.accepted.order_ref, now)) {
 			x->unknown_msgs++;
@@ -432,6 +571,8 @@ void eng_exec_apply(struct eng_exec *x, uint64_t seq, const uint8_t *msg, uint16
 		break;
 	case PS_OUCH_REPLACED:
 		h = ps_oms_find(&x->oms, m.u.accepted.token);
+		if (ps_unlikely(h == PS_OMS_NIL))
+			h = adopt(x, &m, now, live);
 		uint32_t oh = ps_oms_find(&x->oms, m.u.accepted.previous_token);
 		if (h == PS_OMS_NIL ||
 		    ps_oms_on_replaced(&x->oms, m.u.accepted.token, m.u.accepted.previous_token,
@@ -443,6 +584,8 @@ void eng_exec_apply(struct eng_exec *x, uint64_t seq, const uint8_t *msg, uint16
 			x->meta[oh].live = false; /* the risk order carries on as the replacement */
 			tag_clear(x, oh);
 			tag_set(x, x->meta[h].strategy_id, x->meta[h].tag, h);
+			if (ps_unlikely(x->meta[oh].race_qty))
+				resync_replaced(x, h, &m.u.accepted, now);
 		}
 		if (live)
 			report(x, h, PS_REPORT_REPLACED, m.u.accepted.price, 0, m.u.accepted.shares,
@@ -458,6 +601,8 @@ void eng_exec_apply(struct eng_exec *x, uint64_t seq, const uint8_t *msg, uint16
 		}
 		o = ps_oms_order_get(&x->oms, h);
 		struct eng_order_meta *mt = &x->meta[h];
+		if (o->state == PS_OMS_STATE_PENDING_REPLACE)
+			mt->race_qty += m.u.executed.shares;
 		ps_risk_on_fill(x->risk, mt->risk, m.u.executed.price, m.u.executed.shares, now);
 		x->fills++;
 		x->filled_qty += m.u.executed.shares;
@@ -626,7 +771,7 @@ int eng_exec_poll(struct eng_exec *x)
 	if (e->cfg.mode != PS_ENGINE_REPLAY &&
 	    (!e->cfg.journal_on || !jring_low_by(e, JOURNAL_ROOM)))
 		work += (int)ps_soup_client_poll(&x->soup, now);
-	if ((n = ps_oms_poll_timeouts(&x->oms, now, hs, PS_ARRAY_SIZE(hs))))
+	if (ps_oms_poll_timeouts(&x->oms, now, hs, PS_ARRAY_SIZE(hs)))
 		work++;
 	if (eng_phase(e) >= ENG_STOP_EXEC) {
 		if (!x->cancel_sent_at_exit) {
@@ -653,7 +798,9 @@ int eng_exec_poll(struct eng_exec *x)
 static void risk_sink(void *ctx, const struct ps_risk_event *ev)
 {
 	struct eng_exec *x = ctx;
-	eng_journal_put(x->e, PS_JREC_RISK_EVENT, ev, sizeof(*ev));
+	/* Recovery replays what the journal already holds: its events are in it. */
+	if (!x->recovering)
+		eng_journal_put(x->e, PS_JREC_RISK_EVENT, ev, sizeof(*ev));
 }
 
 int eng_exec_open(struct eng_exec *x, struct ps_engine *e, char *err, size_t err_len)
@@ -760,7 +907,13 @@ int eng_exec_connect(struct eng_exec *x, char *err, size_t err_len)
 	memcpy(host, v->connect, (size_t)(colon - v->connect));
 	host[colon - v->connect] = '\0';
 	sc.addr.sin_family = AF_INET;
-	sc.addr.sin_port = htons((uint16_t)atoi(colon + 1));
+	char *end;
+	long port = strtol(colon + 1, &end, 10);
+	if (*end || port <= 0 || port > 65535) {
+		snprintf(err, err_len, "[venue] connect = %s: expected IPv4:PORT", v->connect);
+		return PS_ECONFIG;
+	}
+	sc.addr.sin_port = htons((uint16_t)port);
 	if (inet_pton(AF_INET, host, &sc.addr.sin_addr) != 1) {
 		snprintf(err, err_len, "[venue] connect = %s: expected IPv4:PORT", v->connect);
 		return PS_ECONFIG;
@@ -822,6 +975,13 @@ void eng_exec_restore_order(struct eng_exec *x, const struct ps_jrec_order *r, u
 
 	for (unsigned i = x->oms.prefix_len; i < PS_OUCH_TOKEN_LEN; i++)
 		counter = counter * 10 + (uint64_t)(r->token[i] - '0');
+	if (type == PS_JREC_ORDER_SENT && (h = ps_oms_find(&x->oms, r->token)) != PS_OMS_NIL) {
+		/* Re-created already from the venue's answer (see adopt). */
+		for (uint32_t i = 0; i < x->rec_adopt_count; i++)
+			if (x->rec_adopt[i].h == h)
+				x->rec_adopt[i] = x->rec_adopt[--x->rec_adopt_count];
+		return;
+	}
 	if (type == PS_JREC_CANCEL_SENT) {
 		h = ps_oms_find(&x->oms, r->token);
 		if (h != PS_OMS_NIL && !ps_oms_order_cancel(&x->oms, h, now))
@@ -836,6 +996,7 @@ void eng_exec_restore_order(struct eng_exec *x, const struct ps_jrec_order *r, u
 		    ps_oms_order_replace(&x->oms, orig, r->price, r->qty, now, &h))
 			return;
 		x->meta[h] = x->meta[orig];
+		x->meta[h].race_qty = 0;
 		x->meta[h].risk = ps_risk_on_send(x->risk, &in, x->meta[orig].risk, orig, now);
 		x->meta[h].live = true;
 	} else {

@@ -13,6 +13,7 @@
 static const struct ps_strategy_ops *const kinds[] = {
 	&ps_strategy_mm_ops,
 	&ps_strategy_momentum_ops,
+	&ps_strategy_probe_ops,
 };
 
 const struct ps_strategy_ops *ps_strategy_kind(const char *kind)
@@ -26,7 +27,7 @@ const struct ps_strategy_ops *ps_strategy_kind(const char *kind)
 int ps_strategy_create(struct ps_strategy **out, struct ps_config *cfg, const char *section,
 		       uint16_t id, uint32_t instrument, char *err, size_t err_len)
 {
-	static const char *const kind_names[] = { "mm", "momentum", NULL };
+	static const char *const kind_names[] = { "mm", "momentum", "probe", NULL };
 	const struct ps_strategy_ops *ops;
 	struct ps_strategy *s;
 	bool enabled;
@@ -37,7 +38,8 @@ int ps_strategy_create(struct ps_strategy **out, struct ps_config *cfg, const ch
 	if (rc)
 		return rc;
 	if (kind < 0) {
-		snprintf(err, err_len, "%s:%d: [%s] missing key 'kind' (accepted: mm, momentum)",
+		snprintf(err, err_len,
+			 "%s:%d: [%s] missing key 'kind' (accepted: mm, momentum, probe)",
 			 ps_config_path(cfg), ps_config_section_line(cfg, section), section);
 		return PS_ECONFIG;
 	}

@@ -9,6 +9,7 @@
 
 extern const struct ps_strategy_ops ps_strategy_mm_ops;
 extern const struct ps_strategy_ops ps_strategy_momentum_ops;
+extern const struct ps_strategy_ops ps_strategy_probe_ops;
 
 /* A price parameter ("tick = 0.01") at PS_STRATEGY_PRICE_SCALE, above zero. */
 int ps_strategy__get_price(struct ps_config *cfg, const char *section, const char *key, int64_t def,

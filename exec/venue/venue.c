@@ -26,6 +26,8 @@
 #include <ps/venue.h>
 #include <ps/venue_match.h>
 
+#include "venue_internal.h"
+
 /* Venue order ids: client orders carry CLIENT_BIT (the low bits index the
  * order table); replayed aggressors carry TAKER_BIT; replayed resting orders
  * keep the converter's ids, which stay below both. */
@@ -132,6 +134,7 @@ struct ps_venue {
 
 	uint64_t rng;
 	struct venue_stats st;
+	struct venue_fix *fix; /* FIX 4.4 gateway (venue_fix.c); NULL = off */
 };
 
 static uint64_t mono_ns(void)
@@ -174,7 +177,7 @@ static int parse_hostport(const char *s, struct sockaddr_in *sa)
 
 static uint16_t bound_port(int fd)
 {
-	struct sockaddr_in sa;
+	struct sockaddr_in sa = { 0 };
 	socklen_t len = sizeof(sa);
 	if (fd < 0 || getsockname(fd, (struct sockaddr *)&sa, &len))
 		return 0;
@@ -336,6 +339,7 @@ static void user_send(struct ps_venue *v, int ui, const uint8_t *msg, uint16_t l
 	memcpy(u->log + u->log_len, &len, 2);
 	memcpy(u->log + u->log_len + 2, msg, len);
 	u->log_len += 2 + (size_t)len;
+	ps_venue__fix_on_ouch(v->fix, ui, msg, len);
 	if (u->conn >= 0 && v->conns[u->conn] &&
 	    conn_put(v->conns[u->conn], PS_SOUP_SEQUENCED, msg, len))
 		conn_close(v, u->conn, "output buffer overflow (slow consumer)");
@@ -695,7 +699,7 @@ static void do_login(struct ps_venue *v, int ci, const struct ps_soup_packet *pk
 		if (!strcmp(v->users[i].u.name, req.username) &&
 		    !strcmp(v->users[i].u.password, req.password))
 			ui = (int)i;
-	if (ui < 0 || (req.session[0] && strcmp(req.session, v->cfg.session))) {
+	if (ui < 0 || (req.session[0] && strcmp(req.session, v->cfg.session) != 0)) {
 		uint8_t reason =
 		    ui < 0 ? PS_SOUP_REJECT_NOT_AUTHORIZED : PS_SOUP_REJECT_SESSION_UNAVAILABLE;
 		conn_put(c, PS_SOUP_LOGIN_REJECTED, &reason, 1);
@@ -1062,6 +1066,8 @@ int ps_venue_create(struct ps_venue **out, const struct ps_venue_config *vc, cha
 	}
 	if (vc->lobster[0] && (rc = load_replay(v, err, err_len)))
 		goto err;
+	if ((rc = ps_venue__fix_create(v, vc, &v->fix, err, err_len)))
+		goto err;
 	if (vc->ports_file[0]) {
 		FILE *f = fopen(vc->ports_file, "w");
 		if (!f) {
@@ -1072,6 +1078,8 @@ int ps_venue_create(struct ps_venue **out, const struct ps_venue_config *vc, cha
 		}
 		fprintf(f, "ouch=%u\nrerequest=%u\ncontrol=%u\nmd=%s\n", bound_port(v->listen_fd),
 			ps_moldudp_server_port(&v->rereq), bound_port(v->ctl_fd), vc->md_dest);
+		if (v->fix)
+			fprintf(f, "fix=%u\n", ps_venue__fix_port(v->fix));
 		fclose(f);
 	}
 	*out = v;
@@ -1104,6 +1112,7 @@ void ps_venue_destroy(struct ps_venue *v)
 		ps_free(v->users[i].log);
 		ps_free(v->users[i].offs);
 	}
+	ps_venue__fix_destroy(v->fix);
 	ps_book_set_destroy(v->books);
 	ps_free(v->store_mem);
 	ps_free(v->orders);
@@ -1135,22 +1144,31 @@ uint16_t ps_venue_control_port(const struct ps_venue *v)
  * client that has applied messages 1..SEQ must hold). */
 static int control_position(struct ps_venue *v, const char *cmd, char *out, size_t out_len)
 {
-	char word[32], name[32] = "";
+	char buf[128], *save = NULL, *end = NULL;
 	unsigned long long upto = 0;
-	int n = sscanf(cmd, "%31s %31s %llu", word, name, &upto);
 	int ui = -1;
 
-	for (uint32_t i = 0; n >= 2 && i < v->cfg.user_count; i++)
-		if (!strcmp(v->users[i].u.name, name))
+	snprintf(buf, sizeof(buf), "%s", cmd);
+	strtok_r(buf, " \t", &save);
+	const char *name = strtok_r(NULL, " \t", &save);
+	const char *seq_s = strtok_r(NULL, " \t", &save);
+	for (uint32_t i = 0; name && i < v->cfg.user_count; i++)
+		if (strcmp(v->users[i].u.name, name) == 0)
 			ui = (int)i;
+	if (seq_s) {
+		errno = 0;
+		upto = strtoull(seq_s, &end, 10);
+		if (errno || *end)
+			ui = -1;
+	}
 	if (ui < 0) {
-		snprintf(out, out_len, "error: position USER [SEQ]: unknown user '%s'", name);
+		snprintf(out, out_len, "error: position USER [SEQ]: unknown user or bad SEQ");
 		return -EINVAL;
 	}
 	struct vuser *u = &v->users[ui];
 	int64_t net = u->net;
 	uint64_t fills = u->fills, shares = u->filled_qty, seq = u->count;
-	if (n == 3) {
+	if (seq_s) {
 		seq = upto < u->count ? upto : u->count;
 		net = 0;
 		fills = shares = 0;
@@ -1170,10 +1188,45 @@ static int control_position(struct ps_venue *v, const char *cmd, char *out, size
 		}
 	}
 	snprintf(out, out_len,
-		 "ok position user=%s net=%lld fills=%llu shares=%llu seq=%llu messages=%llu",
+		 "ok position user=%s net=%lld fills=%llu shares=%llu seq=%llu messages=%llu "
+		 "dup_tokens=%llu",
 		 u->u.name, (long long)net, (unsigned long long)fills, (unsigned long long)shares,
-		 (unsigned long long)seq, (unsigned long long)u->count);
+		 (unsigned long long)seq, (unsigned long long)u->count,
+		 (unsigned long long)v->st.dup_tokens);
 	return 0;
+}
+
+/* "WORD [A [B]]": the word, and how many of WORD, A, B were read (numbers
+ * must be plain decimal; the first non-number ends the list). */
+static int control_words(const char *cmd, char *word, size_t word_len, unsigned long long *a,
+			 unsigned long long *b)
+{
+	const char *p = cmd;
+	size_t n = 0;
+	int got = 0;
+
+	while (*p == ' ')
+		p++;
+	while (*p && *p != ' ' && n + 1 < word_len)
+		word[n++] = *p++;
+	word[n] = '\0';
+	if (!n)
+		return 0;
+	got = 1;
+	for (unsigned long long *out = a; out; out = out == a ? b : NULL) {
+		char *end;
+		while (*p == ' ')
+			p++;
+		if (*p < '0' || *p > '9')
+			break;
+		errno = 0;
+		*out = strtoull(p, &end, 10);
+		if (errno || (*end && *end != ' '))
+			break;
+		p = end;
+		got++;
+	}
+	return got;
 }
 
 int ps_venue_control(struct ps_venue *v, const char *cmd, char *out, size_t out_len)
@@ -1181,7 +1234,7 @@ int ps_venue_control(struct ps_venue *v, const char *cmd, char *out, size_t out_
 	struct ps_venue_faults *f = &v->cfg.faults;
 	char word[32] = "";
 	unsigned long long a = 0, b = 0;
-	int n = sscanf(cmd, "%31s %llu %llu", word, &a, &b);
+	int n = control_words(cmd, word, sizeof(word), &a, &b);
 	uint32_t *knob = NULL;
 
 	if (n < 1) {
@@ -1213,7 +1266,7 @@ int ps_venue_control(struct ps_venue *v, const char *cmd, char *out, size_t out_
 		for (int i = 0; i < MAX_CONNS; i++)
 			if (v->conns[i])
 				conn_close(v, i, "disconnected by the control port");
-	} else if (strcmp(word, "status")) {
+	} else if (strcmp(word, "status") != 0) {
 		snprintf(out, out_len,
 			 "error: unknown command '%s' (md_drop N, md_dup N, md_reorder N, "
 			 "reject N, delay_us N, withhold FROM COUNT, disconnect, status, "
@@ -1223,11 +1276,12 @@ int ps_venue_control(struct ps_venue *v, const char *cmd, char *out, size_t out_
 	}
 	snprintf(out, out_len,
 		 "ok md_drop=%u md_dup=%u md_reorder=%u reject=%u delay_us=%u withhold=%llu+%llu "
-		 "md_seq=%llu fills=%llu",
+		 "md_seq=%llu fills=%llu rejected=%llu dup_tokens=%llu",
 		 f->md_drop_permille, f->md_dup_permille, f->md_reorder_permille,
 		 f->reject_permille, f->delay_us, (unsigned long long)f->withhold_from,
 		 (unsigned long long)f->withhold_count, (unsigned long long)v->next_md_seq,
-		 (unsigned long long)v->st.fills);
+		 (unsigned long long)v->st.fills, (unsigned long long)v->st.rejected,
+		 (unsigned long long)v->st.dup_tokens);
 	return 0;
 }
 
@@ -1339,6 +1393,10 @@ int ps_venue_run(struct ps_venue *v, volatile sig_atomic_t *stop)
 		for (int i = 0; i < MAX_CONNS; i++)
 			if (v->conns[i] && v->conns[i]->out_len)
 				timeout_ms = timeout_ms > 1 ? 1 : timeout_ms;
+		if (v->fix) { /* FIX sockets are polled here, so wake at least every ms */
+			ps_venue__fix_poll(v->fix);
+			timeout_ms = timeout_ms > 1 ? 1 : timeout_ms;
+		}
 		int n = epoll_wait(v->ep, evs, 32, timeout_ms);
 		if (n < 0 && errno != EINTR)
 			return -errno;
@@ -1409,4 +1467,21 @@ void ps_venue_print_summary(const struct ps_venue *v, FILE *f)
 			(unsigned long long)v->users[i].fills,
 			(unsigned long long)v->users[i].filled_qty,
 			(unsigned long long)v->users[i].count);
+}
+
+/* ---- for the FIX gateway (venue_internal.h) -------------------------------- */
+
+void ps_venue__enter(struct ps_venue *v, int user, const struct ps_ouch_enter_order *e)
+{
+	do_enter(v, user, e);
+}
+
+void ps_venue__cancel(struct ps_venue *v, int user, const struct ps_ouch_cancel_order *c)
+{
+	do_cancel(v, user, c);
+}
+
+void ps_venue__replace(struct ps_venue *v, int user, const struct ps_ouch_replace_order *r)
+{
+	do_replace(v, user, r);
 }

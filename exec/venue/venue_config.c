@@ -93,7 +93,8 @@ int ps_venue_config_read(struct ps_venue_config *vc, struct ps_config *c, char *
 	static const char *const venue_keys[] = {
 		"session",        "ouch_listen",     "md_dest",     "rerequest_listen",
 		"control_listen", "ports_file",      "users_file",  "mtu",
-		"heartbeat_ms",   "idle_timeout_ms", "print_fills", NULL
+		"heartbeat_ms",   "idle_timeout_ms", "print_fills", "fix_listen",
+		"fix_comp_id",    "fix_store_dir",   "fix_app",     NULL
 	};
 	static const char *const replay_keys[] = { "lobster",    "orderbook", "symbol",
 						   "levels",     "speed",     "skip_s",
@@ -141,6 +142,22 @@ int ps_venue_config_read(struct ps_venue_config *vc, struct ps_config *c, char *
 	vc->idle_timeout_ms = (uint32_t)v;
 	GET(ps_config_get_bool(c, "venue", "print_fills", true, &b, err, err_len));
 	vc->print_fills = b;
+	GET(ps_config_get_strbuf(c, "venue", "fix_listen", "", vc->fix_listen,
+				 sizeof(vc->fix_listen), err, err_len));
+	GET(ps_config_get_strbuf(c, "venue", "fix_comp_id", "PERSEUS", vc->fix_comp_id,
+				 sizeof(vc->fix_comp_id), err, err_len));
+	GET(ps_config_get_strbuf(c, "venue", "fix_store_dir", "", vc->fix_store_dir,
+				 sizeof(vc->fix_store_dir), err, err_len));
+	{
+		const char *app;
+		GET(ps_config_get_str(c, "venue", "fix_app", "trade", &app, err, err_len));
+		if (strcmp(app, "trade") != 0 && strcmp(app, "echo") != 0) {
+			snprintf(err, err_len, "%s: [venue] fix_app: want trade or echo, got '%s'",
+				 ps_config_path(c), app);
+			return PS_ECONFIG;
+		}
+		vc->fix_echo = strcmp(app, "echo") == 0;
+	}
 
 	GET(ps_config_get_str(c, "venue", "users_file", "", &users_file, err, err_len));
 	env = getenv("PERSEUS_VENUE_USERS");

@@ -279,8 +279,16 @@ PS_API int ps_book_validate(const struct ps_book *book);
  * returns err. Internal; called by the inlines below. */
 PS_API PS_COLD int ps_book__fail(struct ps_book *book, int err, enum ps_book_op op, uint64_t id,
 				 unsigned side, int64_t price, uint32_t qty);
-PS_API PS_COLD int ps_book_set__fail_instrument(struct ps_book_set *set,
-						const struct ps_md_event *ev);
+/* Out-of-line ps_book_add of an order that crosses the other side: the add,
+ * then PS_ECROSSED when it succeeded. Internal. */
+PS_API PS_COLD int ps_book__add_crossed(struct ps_book *b, uint64_t id, enum ps_side side,
+					int64_t price, uint32_t qty);
+/* ps_book_apply's unknown instrument. The event's fields are passed by value
+ * so that the event need not be in memory: a caller that decodes into a
+ * local event keeps it in registers. */
+PS_API PS_COLD int ps_book_set__fail_instrument(struct ps_book_set *set, uint32_t instrument,
+						uint64_t id, unsigned side, int64_t price,
+						uint32_t qty);
 
 /* ---- hot path ---------------------------------------------------------- */
 
@@ -355,16 +363,15 @@ static inline bool ps_book__price_ok(int64_t price)
 	       (uint64_t)(2 * PS_BOOK_PRICE_LIMIT - 1);
 }
 
-/* Index of key's entry in s->ladder with *found, else the index where it
- * would be inserted. Walks down from the best end (the pad of INT64_MIN
- * below index 0 stops it on short ladders); after PS_BOOK__SCAN entries it
- * binary-searches the rest. (Counting the top 8 with vector compares was
- * measured: more instructions, as most searches stop within 2 entries.) */
-static inline uint32_t ps_book__side_find(const struct ps_book_side *s, int64_t key, bool *found)
+/* First ladder entry above limit (one past the best when none is), walking
+ * down from the best end (the pad of INT64_MIN below index 0 stops it on
+ * short ladders); after PS_BOOK__SCAN entries it binary-searches the rest.
+ * (Counting the top 8 with vector compares was measured: more
+ * instructions.) A pointer, not an index: the callers read p[-1] and move
+ * entries from p. */
+static inline int64_t *ps_book__side_seek(const struct ps_book_side *s, int64_t limit)
 {
-	int64_t base = key * 65536;
-	int64_t limit = base + 0xffff;           /* entries of greater keys are above it */
-	const int64_t *p = s->ladder + s->count; /* one past the best */
+	int64_t *p = s->ladder + s->count;       /* one past the best */
 	const int64_t *stop = p - PS_BOOK__SCAN; /* may point into the pad: never hit then */
 
 	while (p[-1] > limit) {
@@ -380,20 +387,33 @@ static inline uint32_t ps_book__side_find(const struct ps_book_side *s, int64_t 
 				else
 					lo = mid + 1;
 			}
-			p = s->ladder + lo;
-			break;
+			return s->ladder + lo;
 		}
 	}
-	/* p[-1] <= limit here: it is key's entry iff >= base (the pad at
-	 * ladder[-1] is not). */
+	return p;
+}
+
+/* Index of key's entry in s->ladder with *found, else the index where it
+ * would be inserted. Entries of key lie in [key * 2^16, key * 2^16 + 0xffff]:
+ * below the first entry above that range is key's, iff it is >= the range's
+ * start (the pad at ladder[-1] is not). */
+static inline uint32_t ps_book__side_find(const struct ps_book_side *s, int64_t key, bool *found)
+{
+	int64_t base = key * 65536;
+	const int64_t *p = ps_book__side_seek(s, base + 0xffff);
+
 	*found = p[-1] >= base;
 	return (uint32_t)(p - s->ladder) - *found;
 }
 
 /* Move 8 ladder entries (overlapping by 7): all loads, then all stores,
- * through a 64-byte vector value so that the compiler keeps it in registers
- * (a plain memmove of a constant size was compiled to a libc call, and an
- * array temporary to a round trip through the stack; both measured). */
+ * through vector values so that the compiler keeps them in registers (a
+ * plain memmove of a constant size was compiled to a libc call, and an
+ * array temporary to a round trip through the stack; both measured). One
+ * 64-byte vector where the target has 64-byte registers (AVX-512); two
+ * 32-byte ones elsewhere, since GCC lowers a 64-byte vector on AVX2 through
+ * the stack (15 instructions instead of 4, measured under callgrind). */
+#ifdef __AVX512F__
 typedef int64_t ps_book__blk __attribute__((vector_size(64)));
 
 static inline void ps_book__move8(int64_t *dst, const int64_t *src)
@@ -403,38 +423,87 @@ static inline void ps_book__move8(int64_t *dst, const int64_t *src)
 	memcpy(&v, src, sizeof(v));
 	memcpy(dst, &v, sizeof(v));
 }
+#else
+typedef int64_t ps_book__blk __attribute__((vector_size(32)));
+
+static inline void ps_book__move8(int64_t *dst, const int64_t *src)
+{
+	ps_book__blk lo, hi;
+
+	memcpy(&lo, src, sizeof(lo));
+	memcpy(&hi, src + 4, sizeof(hi));
+	memcpy(dst, &lo, sizeof(lo));
+	memcpy(dst + 4, &hi, sizeof(hi));
+}
+#endif
+
+/* Take a level from the free list and insert entry (key * 2^16 + its
+ * handle) for it at p (from ps_book__side_seek, key not found there), and
+ * return its handle. The level's fields are the caller's to set. The side
+ * must have a free level (s->free_head != PS_BOOK_NIL). */
+static inline uint32_t ps_book__level_new(struct ps_book_side *s, int64_t base, int64_t *p)
+{
+	uint32_t h = s->free_head;
+
+	s->free_head = s->levels[h].head;
+	int64_t *end = s->ladder + s->count;
+	if (ps_likely(p + PS_BOOK__SCAN >= end)) {
+		/* Fixed-size move: the pad above max_levels absorbs the overrun. */
+		ps_book__move8(p + 1, p);
+	} else {
+		memmove(p + 1, p, (size_t)(end - p) * sizeof(*p));
+	}
+	*p = base + h;
+	s->count++;
+	return h;
+}
 
 /* Handle of the level at price, created empty if absent; NIL when full. */
 static inline uint32_t ps_book__level_acquire(struct ps_book *b, unsigned side, int64_t price)
 {
 	struct ps_book_side *s = &b->side[side];
-	int64_t key = ps_book__key(side, price);
-	bool found;
-	uint32_t pos = ps_book__side_find(s, key, &found);
+	int64_t base = ps_book__key(side, price) * 65536;
+	int64_t *p = ps_book__side_seek(s, base + 0xffff);
 
-	if (found)
-		return ps_book__handle(s->ladder[pos]);
-	uint32_t h = s->free_head;
-	if (ps_unlikely(h == PS_BOOK_NIL))
+	if (p[-1] >= base)
+		return ps_book__handle(p[-1]);
+	if (ps_unlikely(s->free_head == PS_BOOK_NIL))
 		return PS_BOOK_NIL;
+	uint32_t h = ps_book__level_new(s, base, p);
 	struct ps_book_level *l = &s->levels[h];
-	s->free_head = l->head;
 	l->price = price;
 	l->qty = 0;
 	l->anon_qty = 0;
 	l->order_count = 0;
 	l->head = PS_BOOK_NIL;
 	l->tail = PS_BOOK_NIL;
-	uint32_t above = s->count - pos;
-	if (ps_likely(above <= PS_BOOK__SCAN)) {
-		/* Fixed-size move: the pad above max_levels absorbs the overrun. */
-		ps_book__move8(&s->ladder[pos + 1], &s->ladder[pos]);
-	} else {
-		memmove(&s->ladder[pos + 1], &s->ladder[pos], above * sizeof(s->ladder[0]));
-	}
-	s->ladder[pos] = key * 65536 + h;
-	s->count++;
 	return h;
+}
+
+/* Where entry (present) is in s->ladder: walks down from the best end like
+ * ps_book__side_seek, but for one exact value, so there is no key range to
+ * compute; binary search past PS_BOOK__SCAN entries. */
+static inline int64_t *ps_book__side_entry(const struct ps_book_side *s, int64_t entry)
+{
+	int64_t *p = s->ladder + s->count - 1;
+	const int64_t *stop = p - PS_BOOK__SCAN;
+
+	while (*p != entry) {
+		if (ps_unlikely(--p == stop)) {
+			uint32_t lo = 0, hi = (uint32_t)(p - s->ladder) + 1;
+
+			while (lo < hi) {
+				uint32_t mid = lo + (hi - lo) / 2;
+
+				if (s->ladder[mid] < entry)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			return s->ladder + lo;
+		}
+	}
+	return p;
 }
 
 /* Remove the (empty) level h from its side. */
@@ -442,14 +511,13 @@ static inline void ps_book__level_remove(struct ps_book *b, unsigned side, uint3
 {
 	struct ps_book_side *s = &b->side[side];
 	struct ps_book_level *l = &s->levels[h];
-	bool found;
-	uint32_t pos = ps_book__side_find(s, ps_book__key(side, l->price), &found);
-	uint32_t above = s->count - pos - 1;
+	int64_t *p = ps_book__side_entry(s, ps_book__key(side, l->price) * 65536 + h);
+	int64_t *end = s->ladder + s->count;
 
-	if (ps_likely(above <= PS_BOOK__SCAN)) {
-		ps_book__move8(&s->ladder[pos], &s->ladder[pos + 1]);
+	if (ps_likely(p + 1 + PS_BOOK__SCAN >= end)) {
+		ps_book__move8(p, p + 1);
 	} else {
-		memmove(&s->ladder[pos], &s->ladder[pos + 1], above * sizeof(s->ladder[0]));
+		memmove(p, p + 1, (size_t)(end - p - 1) * sizeof(*p));
 	}
 	s->count--;
 	l->head = s->free_head;
@@ -518,13 +586,74 @@ static inline void ps_book__order_remove(struct ps_book *b, uint32_t oi, uint32_
 	uint32_t h = o->level;
 	struct ps_book_level *l = &b->side[side].levels[h];
 
-	ps_book__unlink(t, l, oi);
-	if (l->qty == 0)
+	/* The level's only size (most deletes on a real day): the level goes
+	 * as a whole, so there is nothing to unlink (every field of a level is
+	 * set again when it is taken from the free list). */
+	if (l->qty == o->qty)
 		ps_book__level_remove(b, side, h);
+	else
+		ps_book__unlink(t, l, oi);
 	ps_book__slot_delete(t, slot);
 	o->next = t->free_head;
 	t->free_head = oi;
 	t->live--;
+}
+
+/* ps_book_add after its argument checks and without the crossing check:
+ * 0, PS_EDUPLICATE or PS_EFULL. */
+static PS_ALWAYS_INLINE int ps_book__add(struct ps_book *b, uint64_t id, enum ps_side side,
+					 int64_t price, uint32_t qty)
+{
+	struct ps_book_orders *t = b->orders;
+	uint32_t tag = ps_book__tag(id);
+	uint32_t slot;
+
+	if (ps_unlikely(ps_book__find(t, id, tag, &slot) != PS_BOOK_NIL))
+		return ps_book__fail(b, PS_EDUPLICATE, PS_BOOK_OP_ADD, id, side, price, qty);
+	uint32_t oi = t->free_head;
+	if (ps_unlikely(oi == PS_BOOK_NIL))
+		return ps_book__fail(b, PS_EFULL, PS_BOOK_OP_ADD, id, side, price, qty);
+
+	struct ps_book_side *s = &b->side[side];
+	int64_t base = ps_book__key(side, price) * 65536;
+	int64_t *p = ps_book__side_seek(s, base + 0xffff);
+	bool found = p[-1] >= base;
+	if (ps_unlikely(!found && s->free_head == PS_BOOK_NIL))
+		return ps_book__fail(b, PS_EFULL, PS_BOOK_OP_ADD, id, side, price, qty);
+
+	/* Nothing fails from here on. The hash slot is written first so that
+	 * its values are dead during the level work (fewer spills: measured). */
+	struct ps_book_order *o = &t->pool[oi];
+	t->slots[slot].tag = tag;
+	t->slots[slot].order = oi;
+	t->free_head = o->next;
+	t->live++;
+	o->id = id;
+	o->qty = qty;
+	o->book = b->instrument;
+	o->side = (uint8_t)side;
+	if (found) {
+		uint32_t h = ps_book__handle(p[-1]);
+
+		o->level = h;
+		ps_book__link(t, &s->levels[h], oi);
+	} else {
+		/* A new level (most adds on a real day) is set up holding just
+		 * this order, not set up empty and then linked to. */
+		uint32_t h = ps_book__level_new(s, base, p);
+		struct ps_book_level *l = &s->levels[h];
+
+		o->level = h;
+		o->prev = PS_BOOK_NIL;
+		o->next = PS_BOOK_NIL;
+		l->price = price;
+		l->qty = qty;
+		l->anon_qty = 0;
+		l->order_count = 1;
+		l->head = oi;
+		l->tail = oi;
+	}
+	return 0;
 }
 
 /**
@@ -533,38 +662,18 @@ static inline void ps_book__order_remove(struct ps_book *b, uint32_t oi, uint32_
  *   PS_EDUPLICATE (id live; nothing changes); PS_EFULL (order table or
  *   levels full; nothing changes); -EINVAL (qty 0 or bad side).
  */
-static inline int ps_book_add(struct ps_book *b, uint64_t id, enum ps_side side, int64_t price,
-			      uint32_t qty)
+static PS_ALWAYS_INLINE int ps_book_add(struct ps_book *b, uint64_t id, enum ps_side side,
+					int64_t price, uint32_t qty)
 {
-	struct ps_book_orders *t = b->orders;
-	uint32_t tag = ps_book__tag(id);
-	uint32_t slot;
-
 	if (ps_unlikely(qty == 0 || (unsigned)side > PS_SIDE_SELL || !ps_book__price_ok(price)))
 		return ps_book__fail(b, -EINVAL, PS_BOOK_OP_ADD, id, side, price, qty);
-	if (ps_unlikely(ps_book__find(t, id, tag, &slot) != PS_BOOK_NIL))
-		return ps_book__fail(b, PS_EDUPLICATE, PS_BOOK_OP_ADD, id, side, price, qty);
-	uint32_t oi = t->free_head;
-	if (ps_unlikely(oi == PS_BOOK_NIL))
-		return ps_book__fail(b, PS_EFULL, PS_BOOK_OP_ADD, id, side, price, qty);
-	uint32_t h = ps_book__level_acquire(b, side, price);
-	if (ps_unlikely(h == PS_BOOK_NIL))
-		return ps_book__fail(b, PS_EFULL, PS_BOOK_OP_ADD, id, side, price, qty);
-
-	struct ps_book_order *o = &t->pool[oi];
-	t->free_head = o->next;
-	t->live++;
-	o->id = id;
-	o->qty = qty;
-	o->level = h;
-	o->book = b->instrument;
-	o->side = (uint8_t)side;
-	ps_book__link(t, &b->side[side].levels[h], oi);
-	t->slots[slot].tag = tag;
-	t->slots[slot].order = oi;
+	/* An add leaves the other side as it is, so whether it crosses is
+	 * known before it is made: checked here while side and price are in
+	 * registers, the rare crossing add goes out of line (measured: fewer
+	 * instructions than a check at the end). */
 	if (ps_unlikely(ps_book__crosses(b, side, price)))
-		return ps_book__fail(b, PS_ECROSSED, PS_BOOK_OP_ADD, id, side, price, qty);
-	return 0;
+		return ps_book__add_crossed(b, id, side, price, qty);
+	return ps_book__add(b, id, side, price, qty);
 }
 
 /**
@@ -674,8 +783,8 @@ static inline int ps_book_cancel(struct ps_book *b, uint64_t id, uint32_t qty, e
  * @return 0; PS_ENOTFOUND; -ERANGE (anonymous size smaller than qty: all of
  *   it is removed).
  */
-static inline int ps_book_delete(struct ps_book *b, uint64_t id, enum ps_side side, int64_t price,
-				 uint32_t qty)
+static PS_ALWAYS_INLINE int ps_book_delete(struct ps_book *b, uint64_t id, enum ps_side side,
+					   int64_t price, uint32_t qty)
 {
 	struct ps_book_orders *t = b->orders;
 	uint32_t slot;
@@ -811,31 +920,59 @@ static inline uint32_t ps_book_top(const struct ps_book *b, enum ps_side side, u
  * are ignored (0).
  * @return as the operation; PS_ENOTFOUND for an instrument outside the set
  *   (counted in set->stats.unknown_instrument).
+ * PS_ALWAYS_INLINE (here and on ps_book_add / ps_book_delete, the two
+ * events that are 93% of a real day): with more than one caller in a
+ * binary, GCC's size heuristics left them out of line, which cost 6 to 35
+ * instructions per message in decode + apply (the call, and an event that
+ * must then be in memory; measured with callgrind on the AMZN day).
  */
-static inline int ps_book_apply(struct ps_book_set *set, const struct ps_md_event *ev)
+static PS_ALWAYS_INLINE int ps_book_apply(struct ps_book_set *set, const struct ps_md_event *ev)
 {
-	if (ps_unlikely(ev->instrument >= set->book_count))
-		return ps_book_set__fail_instrument(set, ev);
-	struct ps_book *b = &set->books[ev->instrument];
 	enum ps_side side = (enum ps_side)ev->side;
 
+	/* The type switch comes first and each case checks the instrument
+	 * itself: a caller that decodes into a local event (the type a constant
+	 * on each decoder path) then has its jump threaded straight into the
+	 * right case, one dispatch per message instead of two (measured:
+	 * decode + apply, callgrind). */
 	switch (ev->type) {
 	case PS_MD_ADD:
-		return ps_book_add(b, ev->order_id, side, ev->price, ev->qty);
+		if (ps_unlikely(ev->instrument >= set->book_count))
+			break;
+		return ps_book_add(&set->books[ev->instrument], ev->order_id, side, ev->price,
+				   ev->qty);
 	case PS_MD_EXECUTE:
-		return ps_book_execute(b, ev->order_id, ev->qty, side, ev->price);
+		if (ps_unlikely(ev->instrument >= set->book_count))
+			break;
+		return ps_book_execute(&set->books[ev->instrument], ev->order_id, ev->qty, side,
+				       ev->price);
 	case PS_MD_CANCEL:
-		return ps_book_cancel(b, ev->order_id, ev->qty, side, ev->price);
+		if (ps_unlikely(ev->instrument >= set->book_count))
+			break;
+		return ps_book_cancel(&set->books[ev->instrument], ev->order_id, ev->qty, side,
+				      ev->price);
 	case PS_MD_DELETE:
-		return ps_book_delete(b, ev->order_id, side, ev->price, ev->qty);
+		if (ps_unlikely(ev->instrument >= set->book_count))
+			break;
+		return ps_book_delete(&set->books[ev->instrument], ev->order_id, side, ev->price,
+				      ev->qty);
 	case PS_MD_REPLACE:
-		return ps_book_replace(b, ev->order_id, ev->new_order_id, ev->price, ev->qty);
+		if (ps_unlikely(ev->instrument >= set->book_count))
+			break;
+		return ps_book_replace(&set->books[ev->instrument], ev->order_id, ev->new_order_id,
+				       ev->price, ev->qty);
 	case PS_MD_CLEAR:
-		ps_book_clear(b);
+		if (ps_unlikely(ev->instrument >= set->book_count))
+			break;
+		ps_book_clear(&set->books[ev->instrument]);
 		return 0;
 	default:
+		if (ps_unlikely(ev->instrument >= set->book_count))
+			break;
 		return 0;
 	}
+	return ps_book_set__fail_instrument(set, ev->instrument, ev->order_id, ev->side, ev->price,
+					    ev->qty);
 }
 
 #endif /* PS_BOOK_H */

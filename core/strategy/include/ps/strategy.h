@@ -12,7 +12,7 @@
  *
  * Parameters come from [strategy.NAME] sections:
  *	[strategy.mm1]
- *	kind = mm            ; mm | momentum
+ *	kind = mm            ; mm | momentum | probe
  *	symbol = AMZN
  *	...kind-specific keys (see each strategy's schema and README)
  *
@@ -76,7 +76,7 @@ struct ps_strategy {
 
 /* ---- cold path -------------------------------------------------------- */
 
-/* Kinds shipped with Perseus ("mm", "momentum"); NULL when unknown. */
+/* Kinds shipped with Perseus ("mm", "momentum", "probe"); NULL when unknown. */
 PS_API const struct ps_strategy_ops *ps_strategy_kind(const char *kind);
 
 /**

@@ -71,6 +71,11 @@ struct ps_venue_config {
 	uint32_t idle_timeout_ms; /* disconnect a client silent for this long */
 	bool print_fills;
 	struct ps_venue_faults faults;
+	/* FIX 4.4 order entry beside OUCH (exec/venue/venue_fix.c) */
+	char fix_listen[64];     /* HOST:PORT; "" = no FIX */
+	char fix_comp_id[33];    /* our SenderCompID; users log on with theirs = user name */
+	char fix_store_dir[256]; /* sequence numbers per user survive restarts here; "" = memory */
+	bool fix_echo;           /* fix_app = echo: acceptance-test application */
 };
 
 /**

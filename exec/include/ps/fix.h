@@ -1,0 +1,869 @@
+/*
+ * FIX 4.4 tag=value codec: framing, parsing without copying, validation
+ * against a compact FIX 4.4 dictionary, and an encoder that writes into a
+ * caller buffer.
+ *
+ * Framing (ps_fix_frame) follows what deployed engines do with a bad
+ * BodyLength: the frame ends at the first "<SOH>10=nnn<SOH>" that starts at
+ * or after the byte BodyLength points at. A frame whose trailer is not
+ * exactly where BodyLength says, or whose CheckSum is wrong, is garbled:
+ * ps_fix_parse says so and the session drops it (FIX session rules: a
+ * garbled message is ignored, and the sequence gap it leaves is recovered
+ * by ResendRequest). Bytes before "8=FIX" are skipped.
+ *
+ * Parsing (ps_fix_parse) fills a caller array of fields: tag plus a view
+ * (offset, length) into the message; nothing is copied. Data fields whose
+ * length comes from a preceding length field (RawData 96 after 95, and the
+ * other <Length>/<Data> pairs) may contain SOH and are cut by that length.
+ * Tags are signed so that "-1=x" is reported as an invalid tag number, not
+ * as a garbled message; a tag that is not a number is garbled.
+ *
+ * Validation (ps_fix_validate) is the session-level check the FIX
+ * specification asks for before a message is accepted: field order
+ * (header, body, trailer), known tag numbers, empty values, data formats
+ * (int, float/qty/price, UTCTimestamp, boolean, char), tags allowed for
+ * the message type, repeated tags, NumInGroup counts of the repeating
+ * groups our messages use, and required fields. The dictionary is compact:
+ * every tag 1..956 is a FIX 4.4 tag; allowed and required fields are
+ * listed for the session messages and the order-entry messages; other
+ * message types only get the generic checks.
+ *
+ * Encoding: ps_fix_enc holds the precomputed "49=..<SOH>56=..<SOH>"
+ * template and a cached SendingTime for the current second. A message is
+ * built body-first at a fixed offset in the caller buffer, then
+ * "8=FIX.4.4<SOH>9=len<SOH>" is written right-aligned in front of it and the
+ * CheckSum appended: one pass, no copy, no allocation.
+ *
+ * Threads: stateless functions; one ps_fix_enc per thread.
+ */
+#ifndef PS_FIX_H
+#define PS_FIX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <ps/common.h>
+#include <ps/err.h>
+
+#define PS_FIX_SOH        '\001'
+#define PS_FIX_MAX_FIELDS 128u
+#define PS_FIX_MAX_MSG    16384u /* a frame longer than this is garbage */
+#define PS_FIX_COMP_MAX   32u    /* CompID length */
+/* Bytes reserved in front of a body for "8=FIX.4.4<SOH>9=nnnnn<SOH>". */
+#define PS_FIX_PREFIX_ROOM 20u
+/* Trailer "10=nnn<SOH>". */
+#define PS_FIX_TRAILER_LEN 7u
+
+/* Frequently used tags. */
+enum ps_fix_tag {
+	PS_FIX_TAG_BEGIN_SEQ_NO = 7,
+	PS_FIX_TAG_BEGIN_STRING = 8,
+	PS_FIX_TAG_BODY_LENGTH = 9,
+	PS_FIX_TAG_CHECKSUM = 10,
+	PS_FIX_TAG_CL_ORD_ID = 11,
+	PS_FIX_TAG_CUM_QTY = 14,
+	PS_FIX_TAG_END_SEQ_NO = 16,
+	PS_FIX_TAG_EXEC_ID = 17,
+	PS_FIX_TAG_HANDL_INST = 21,
+	PS_FIX_TAG_LAST_PX = 31,
+	PS_FIX_TAG_LAST_QTY = 32,
+	PS_FIX_TAG_MSG_SEQ_NUM = 34,
+	PS_FIX_TAG_MSG_TYPE = 35,
+	PS_FIX_TAG_NEW_SEQ_NO = 36,
+	PS_FIX_TAG_ORDER_ID = 37,
+	PS_FIX_TAG_ORDER_QTY = 38,
+	PS_FIX_TAG_ORD_STATUS = 39,
+	PS_FIX_TAG_ORD_TYPE = 40,
+	PS_FIX_TAG_ORIG_CL_ORD_ID = 41,
+	PS_FIX_TAG_POSS_DUP = 43,
+	PS_FIX_TAG_PRICE = 44,
+	PS_FIX_TAG_REF_SEQ_NUM = 45,
+	PS_FIX_TAG_SENDER_COMP_ID = 49,
+	PS_FIX_TAG_SENDING_TIME = 52,
+	PS_FIX_TAG_SIDE = 54,
+	PS_FIX_TAG_SYMBOL = 55,
+	PS_FIX_TAG_TARGET_COMP_ID = 56,
+	PS_FIX_TAG_TEXT = 58,
+	PS_FIX_TAG_TIME_IN_FORCE = 59,
+	PS_FIX_TAG_TRANSACT_TIME = 60,
+	PS_FIX_TAG_AVG_PX = 6,
+	PS_FIX_TAG_POSS_RESEND = 97,
+	PS_FIX_TAG_ENCRYPT_METHOD = 98,
+	PS_FIX_TAG_CXL_REJ_REASON = 102,
+	PS_FIX_TAG_ORD_REJ_REASON = 103,
+	PS_FIX_TAG_HEART_BT_INT = 108,
+	PS_FIX_TAG_TEST_REQ_ID = 112,
+	PS_FIX_TAG_ON_BEHALF_OF_COMP_ID = 115,
+	PS_FIX_TAG_ON_BEHALF_OF_SUB_ID = 116,
+	PS_FIX_TAG_ORIG_SENDING_TIME = 122,
+	PS_FIX_TAG_GAP_FILL_FLAG = 123,
+	PS_FIX_TAG_DELIVER_TO_COMP_ID = 128,
+	PS_FIX_TAG_DELIVER_TO_SUB_ID = 129,
+	PS_FIX_TAG_RESET_SEQ_NUM_FLAG = 141,
+	PS_FIX_TAG_ON_BEHALF_OF_LOCATION_ID = 144,
+	PS_FIX_TAG_DELIVER_TO_LOCATION_ID = 145,
+	PS_FIX_TAG_EXEC_TYPE = 150,
+	PS_FIX_TAG_LEAVES_QTY = 151,
+	PS_FIX_TAG_REF_TAG_ID = 371,
+	PS_FIX_TAG_REF_MSG_TYPE = 372,
+	PS_FIX_TAG_SESSION_REJECT_REASON = 373,
+	PS_FIX_TAG_BUSINESS_REJECT_REASON = 380,
+	PS_FIX_TAG_CXL_REJ_RESPONSE_TO = 434,
+	PS_FIX_TAG_USERNAME = 553,
+	PS_FIX_TAG_PASSWORD = 554,
+};
+
+/* SessionRejectReason (373) values. */
+enum ps_fix_reject_reason {
+	PS_FIX_REJ_INVALID_TAG = 0,
+	PS_FIX_REJ_REQUIRED_MISSING = 1,
+	PS_FIX_REJ_TAG_NOT_FOR_MSG_TYPE = 2,
+	PS_FIX_REJ_UNDEFINED_TAG = 3,
+	PS_FIX_REJ_NO_VALUE = 4,
+	PS_FIX_REJ_VALUE_OUT_OF_RANGE = 5,
+	PS_FIX_REJ_BAD_FORMAT = 6,
+	PS_FIX_REJ_COMP_ID = 9,
+	PS_FIX_REJ_SENDING_TIME = 10,
+	PS_FIX_REJ_INVALID_MSG_TYPE = 11,
+	PS_FIX_REJ_TAG_REPEATED = 13,
+	PS_FIX_REJ_OUT_OF_ORDER = 14,
+	PS_FIX_REJ_GROUP_ORDER = 15,
+	PS_FIX_REJ_GROUP_COUNT = 16,
+	PS_FIX_REJ_OTHER = 99,
+};
+
+struct ps_fix_field {
+	int32_t tag;
+	uint32_t off; /* value offset in the message */
+	uint32_t len; /* value length */
+};
+
+/* A parsed message: views into buf (which the caller keeps alive). */
+struct ps_fix_msg {
+	const uint8_t *buf;
+	uint32_t len;
+	uint32_t field_count;
+	uint32_t body_field; /* index of the first field after 35 */
+	uint32_t type_off;   /* MsgType value */
+	uint8_t type_len;
+	struct ps_fix_field fields[PS_FIX_MAX_FIELDS];
+};
+
+/* A validation failure: the Reject (35=3) to send. ref_tag 0 with
+ * has_ref_tag false when the reason names no tag. */
+struct ps_fix_reject {
+	int reason;
+	int32_t ref_tag;
+	bool has_ref_tag;
+};
+
+/*
+ * Checksum of n bytes (sum mod 256). Eight bytes at a time: the even and odd
+ * bytes of each word add into four 16-bit lanes, folded every 64 words
+ * (64 x 2 x 255 < 65536, so no lane overflows).
+ */
+static inline uint32_t ps_fix_checksum(const uint8_t *p, uint32_t n)
+{
+	const uint64_t even = 0x00FF00FF00FF00FFull;
+	uint64_t acc = 0;
+	uint32_t i = 0;
+	while (i + 8 <= n) {
+		uint64_t lanes = 0;
+		for (uint32_t k = 0; k < 64 && i + 8 <= n; k++, i += 8) {
+			uint64_t w;
+			memcpy(&w, p + i, 8);
+			lanes += (w & even) + ((w >> 8) & even);
+		}
+		acc += (lanes & 0xFFFF) + ((lanes >> 16) & 0xFFFF) + ((lanes >> 32) & 0xFFFF) +
+		       (lanes >> 48);
+	}
+	for (; i < n; i++)
+		acc += p[i];
+	return (uint32_t)(acc & 0xffu);
+}
+
+/*
+ * Index of the first SOH in p[i..end), or end. Eight bytes at a time where
+ * eight remain (the classic "has zero byte" test on w ^ 0x01..: its lowest
+ * flagged byte is always a real match), then byte by byte: never reads at
+ * or past end.
+ */
+static inline uint32_t ps_fix__find_soh(const uint8_t *p, uint32_t i, uint32_t end)
+{
+	const uint64_t ones = 0x0101010101010101ull;
+	while (i + 8 <= end) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		uint64_t x = w ^ ones;
+		uint64_t t = (x - ones) & ~x & 0x8080808080808080ull;
+		if (t)
+			return i + ((uint32_t)__builtin_ctzll(t) >> 3);
+		i += 8;
+	}
+	while (i < end && p[i] != PS_FIX_SOH)
+		i++;
+	return i;
+}
+
+static inline const uint8_t *ps_fix__find_trailer(const uint8_t *p, const uint8_t *end)
+{
+	/* "<SOH>10=" */
+	while (p + 4 <= end) {
+		const uint8_t *q = (const uint8_t *)memchr(p, PS_FIX_SOH, (size_t)(end - p - 3));
+		if (!q)
+			return NULL;
+		if (q[1] == '1' && q[2] == '0' && q[3] == '=')
+			return q;
+		p = q + 1;
+	}
+	return NULL;
+}
+
+/* Offset of the next "8=FIX" at or after from, or -1. */
+static inline int32_t ps_fix__next_begin(const uint8_t *buf, uint32_t len, uint32_t from)
+{
+	for (uint32_t i = from; i + 5 <= len; i++) {
+		const uint8_t *q = (const uint8_t *)memchr(buf + i, '8', len - i - 4);
+		if (!q)
+			return -1;
+		i = (uint32_t)(q - buf);
+		if (memcmp(q, "8=FIX", 5) == 0 && (i == 0 || buf[i - 1] == PS_FIX_SOH))
+			return (int32_t)i;
+	}
+	return -1;
+}
+
+/*
+ * Finds the frame at the start of buf[0..len).
+ * @return > 0: length of one complete frame starting at buf (parse it with
+ *   ps_fix_parse, which may still call it garbled); 0: more bytes needed;
+ *   < 0: -n, skip n bytes of garbage (no message starts before them).
+ */
+static inline int32_t ps_fix_frame(const uint8_t *buf, uint32_t len)
+{
+	if (len < 5)
+		return 0;
+	if (ps_unlikely(memcmp(buf, "8=FIX", 5) != 0)) {
+		int32_t nx = ps_fix__next_begin(buf, len, 1);
+		if (nx > 0)
+			return -nx;
+		return len > 4 ? -(int32_t)(len - 4) : 0;
+	}
+	const uint8_t *end = buf + (len < PS_FIX_MAX_MSG ? len : PS_FIX_MAX_MSG);
+	const uint8_t *p = (const uint8_t *)memchr(buf, PS_FIX_SOH, (size_t)(end - buf));
+	if (!p)
+		return len >= PS_FIX_MAX_MSG ? -1 : 0;
+	p++;
+	if (end - p < 3)
+		return 0;
+	uint32_t body_len = 0;
+	bool bad = p[0] != '9' || p[1] != '=';
+	const uint8_t *q = p + 2;
+	if (!bad) {
+		uint32_t digits = 0;
+		while (q < end && *q >= '0' && *q <= '9' && digits < 7) {
+			body_len = body_len * 10 + (uint32_t)(*q - '0');
+			q++;
+			digits++;
+		}
+		if (q == end)
+			return len >= PS_FIX_MAX_MSG ? -1 : 0;
+		bad = digits == 0 || *q != PS_FIX_SOH;
+	}
+	if (ps_unlikely(bad)) {
+		int32_t nx = ps_fix__next_begin(buf, len, 1);
+		return nx > 0 ? -nx : -(int32_t)(len > 4 ? len - 4 : 1);
+	}
+	const uint8_t *body = q + 1;
+	/* The trailer's SOH is the last body byte when BodyLength is right. */
+	const uint8_t *from = body_len ? body + body_len - 1 : body - 1;
+	if (from >= end)
+		return len >= PS_FIX_MAX_MSG ? -1 : 0;
+	const uint8_t *t = ps_fix__find_trailer(from, end);
+	if (!t)
+		return (uint32_t)(end - buf) >= PS_FIX_MAX_MSG ? -1 : 0;
+	const uint8_t *e = (const uint8_t *)memchr(t + 4, PS_FIX_SOH, (size_t)(end - t - 4));
+	if (!e)
+		return (uint32_t)(end - buf) >= PS_FIX_MAX_MSG ? -1 : 0;
+	return (int32_t)(e + 1 - buf);
+}
+
+/* Length tag whose value gives the size of data tag `tag`, or 0. */
+static inline int32_t ps_fix__data_len_tag(int32_t tag)
+{
+	switch (tag) {
+	case 89:
+		return 93;
+	case 91:
+		return 90;
+	case 96:
+		return 95;
+	case 213:
+		return 212;
+	case 349:
+		return 348;
+	case 351:
+		return 350;
+	case 353:
+		return 352;
+	case 355:
+		return 354;
+	case 357:
+		return 356;
+	case 359:
+		return 358;
+	case 361:
+		return 360;
+	case 363:
+		return 362;
+	case 365:
+		return 364;
+	case 446:
+		return 445;
+	case 619:
+		return 618;
+	case 622:
+		return 621;
+	default:
+		return 0;
+	}
+}
+
+/* Unsigned decimal of a view; false on empty, non-digits or overflow. */
+static inline bool ps_fix_view_u64(const uint8_t *p, uint32_t n, uint64_t *out)
+{
+	if (n == 0 || n > 19)
+		return false;
+	uint64_t v = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t d = (uint32_t)p[i] - '0';
+		if (d > 9)
+			return false;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return true;
+}
+
+/*
+ * Parses one frame (from ps_fix_frame) into m: checks that BodyLength and
+ * CheckSum are right and that 8, 9, 35 come first, then splits the fields.
+ * @return 0; PS_ECRC (CheckSum wrong); PS_EPROTOCOL (garbled: BodyLength
+ *   wrong, a tag that is not a number, missing '=', 8/9/35 not first, more
+ *   than PS_FIX_MAX_FIELDS fields).
+ */
+static inline int ps_fix_parse(const uint8_t *buf, uint32_t len, struct ps_fix_msg *m)
+{
+	m->buf = buf;
+	m->len = len;
+	m->field_count = 0;
+	m->type_len = 0;
+	/* The trailer is the last 7 bytes: "10=nnn<SOH>". */
+	if (ps_unlikely(len < 20 || buf[len - 1] != PS_FIX_SOH || buf[len - 8] != PS_FIX_SOH ||
+			memcmp(buf + len - 7, "10=", 3) != 0))
+		return PS_EPROTOCOL;
+	uint32_t i = 0;
+	uint32_t n = 0;
+	uint32_t body_start = 0;
+	const uint32_t trailer = len - PS_FIX_TRAILER_LEN;
+	while (i < trailer) {
+		int32_t sign = 1;
+		if (buf[i] == '-') {
+			sign = -1;
+			i++;
+		}
+		int32_t tag = 0;
+		uint32_t d0 = i;
+		while (i < trailer && buf[i] >= '0' && buf[i] <= '9' && i - d0 < 9)
+			tag = tag * 10 + (int32_t)(buf[i++] - '0');
+		if (ps_unlikely(i == d0 || i >= trailer || buf[i] != '='))
+			return PS_EPROTOCOL;
+		i++;
+		if (ps_unlikely(n == PS_FIX_MAX_FIELDS))
+			return PS_EPROTOCOL;
+		tag *= sign;
+		uint32_t vlen;
+		int32_t lt = n && tag > 88 ? ps_fix__data_len_tag(tag) : 0;
+		uint64_t dl;
+		if (ps_unlikely(lt) && m->fields[n - 1].tag == lt &&
+		    ps_fix_view_u64(buf + m->fields[n - 1].off, m->fields[n - 1].len, &dl) &&
+		    dl <= trailer - i && buf[i + dl] == PS_FIX_SOH) {
+			vlen = (uint32_t)dl;
+		} else {
+			uint32_t e = ps_fix__find_soh(buf, i, trailer);
+			if (ps_unlikely(e == trailer))
+				return PS_EPROTOCOL;
+			vlen = e - i;
+		}
+		m->fields[n].tag = tag;
+		m->fields[n].off = i;
+		m->fields[n].len = vlen;
+		n++;
+		i += vlen + 1;
+		if (n == 2)
+			body_start = i;
+	}
+	if (ps_unlikely(n < 3 || m->fields[0].tag != 8 || m->fields[1].tag != 9 ||
+			m->fields[2].tag != 35 || m->fields[2].len == 0 || m->fields[2].len > 2))
+		return PS_EPROTOCOL;
+	uint64_t bl;
+	if (ps_unlikely(!ps_fix_view_u64(buf + m->fields[1].off, m->fields[1].len, &bl) ||
+			bl != trailer - body_start))
+		return PS_EPROTOCOL;
+	uint64_t ck;
+	if (ps_unlikely(!ps_fix_view_u64(buf + len - 4, 3, &ck) ||
+			ck != ps_fix_checksum(buf, trailer)))
+		return PS_ECRC;
+	m->field_count = n;
+	m->body_field = 3;
+	m->type_off = m->fields[2].off;
+	m->type_len = (uint8_t)m->fields[2].len;
+	return 0;
+}
+
+/* Index of the first field with tag, or -1. */
+static inline int32_t ps_fix_msg_find(const struct ps_fix_msg *m, int32_t tag)
+{
+	for (uint32_t i = 0; i < m->field_count; i++)
+		if (m->fields[i].tag == tag)
+			return (int32_t)i;
+	return -1;
+}
+
+static inline const uint8_t *ps_fix_msg_value(const struct ps_fix_msg *m, uint32_t idx)
+{
+	return m->buf + m->fields[idx].off;
+}
+
+/* True when MsgType is the one- or two-character t. */
+static inline bool ps_fix_msg_is(const struct ps_fix_msg *m, const char *t)
+{
+	size_t n = strlen(t);
+	return m->type_len == n && memcmp(m->buf + m->type_off, t, n) == 0;
+}
+
+/* Value of tag as an unsigned integer; false when absent or not one. */
+static inline bool ps_fix_msg_u64(const struct ps_fix_msg *m, int32_t tag, uint64_t *out)
+{
+	int32_t i = ps_fix_msg_find(m, tag);
+	return i >= 0 && ps_fix_view_u64(m->buf + m->fields[i].off, m->fields[i].len, out);
+}
+
+/*
+ * Decimal value of a view at a fixed-point scale ("12.5" at scale 4 is
+ * 125000). Accepts an optional '-', digits, an optional '.' and digits;
+ * digits beyond the scale must be zeros.
+ * @return true, or false on a bad format or overflow.
+ */
+static inline bool ps_fix_view_decimal(const uint8_t *p, uint32_t n, uint32_t scale, int64_t *out)
+{
+	uint32_t i = 0;
+	bool neg = false;
+	if (n && p[0] == '-') {
+		neg = true;
+		i = 1;
+	}
+	if (i == n)
+		return false;
+	uint64_t v = 0;
+	uint32_t frac = 0;
+	bool dot = false;
+	bool any = false;
+	for (; i < n; i++) {
+		if (p[i] == '.') {
+			if (dot)
+				return false;
+			dot = true;
+			continue;
+		}
+		uint32_t d = (uint32_t)p[i] - '0';
+		if (d > 9)
+			return false;
+		any = true;
+		if (dot) {
+			if (frac == scale) {
+				if (d)
+					return false;
+				continue;
+			}
+			frac++;
+		}
+		if (v > (UINT64_MAX - 9) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	if (!any)
+		return false;
+	for (; frac < scale; frac++) {
+		if (v > UINT64_MAX / 10)
+			return false;
+		v *= 10;
+	}
+	if (v > (uint64_t)INT64_MAX)
+		return false;
+	*out = neg ? -(int64_t)v : (int64_t)v;
+	return true;
+}
+
+/* ExecutionReport (35=8) fields the OMS uses; views into the message. */
+struct ps_fix_exec_report {
+	const uint8_t *cl_ord_id, *orig_cl_ord_id, *order_id, *exec_id, *symbol, *text;
+	uint8_t cl_ord_id_len, orig_cl_ord_id_len, order_id_len, exec_id_len, symbol_len;
+	uint16_t text_len;
+	char exec_type;  /* 150 */
+	char ord_status; /* 39 */
+	char side;       /* 54 */
+	uint32_t ord_rej_reason;
+	int64_t price, last_px, avg_px; /* at the scale given to decode */
+	uint64_t order_qty, last_qty, leaves_qty, cum_qty;
+};
+
+/*
+ * Pulls an ExecutionReport's fields out of a parsed message. Prices are
+ * converted at `scale`; quantities must be whole numbers.
+ * @return 0, PS_EPROTOCOL (not a 35=8, a required field missing or badly
+ *   formatted).
+ */
+static inline int ps_fix_exec_report_decode(const struct ps_fix_msg *m, uint32_t scale,
+					    struct ps_fix_exec_report *er)
+{
+	if (ps_unlikely(m->type_len != 1 || m->buf[m->type_off] != '8'))
+		return PS_EPROTOCOL;
+	memset(er, 0, sizeof(*er));
+	uint32_t seen = 0;
+	bool ok = true;
+	for (uint32_t i = m->body_field; i < m->field_count; i++) {
+		const struct ps_fix_field *f = &m->fields[i];
+		const uint8_t *v = m->buf + f->off;
+		switch (f->tag) {
+		case 11:
+			er->cl_ord_id = v;
+			er->cl_ord_id_len = (uint8_t)(f->len > 255 ? 255 : f->len);
+			break;
+		case 41:
+			er->orig_cl_ord_id = v;
+			er->orig_cl_ord_id_len = (uint8_t)(f->len > 255 ? 255 : f->len);
+			break;
+		case 37:
+			er->order_id = v;
+			er->order_id_len = (uint8_t)(f->len > 255 ? 255 : f->len);
+			seen |= 1;
+			break;
+		case 17:
+			er->exec_id = v;
+			er->exec_id_len = (uint8_t)(f->len > 255 ? 255 : f->len);
+			seen |= 2;
+			break;
+		case 55:
+			er->symbol = v;
+			er->symbol_len = (uint8_t)(f->len > 255 ? 255 : f->len);
+			break;
+		case 58:
+			er->text = v;
+			er->text_len = (uint16_t)(f->len > 65535 ? 65535 : f->len);
+			break;
+		case 150:
+			er->exec_type = f->len == 1 ? (char)v[0] : 0;
+			seen |= 4;
+			break;
+		case 39:
+			er->ord_status = f->len == 1 ? (char)v[0] : 0;
+			seen |= 8;
+			break;
+		case 54:
+			er->side = f->len == 1 ? (char)v[0] : 0;
+			break;
+		case 103: {
+			uint64_t r = 0;
+			ok &= ps_fix_view_u64(v, f->len, &r);
+			er->ord_rej_reason = (uint32_t)r;
+			break;
+		}
+		case 44:
+			ok &= ps_fix_view_decimal(v, f->len, scale, &er->price);
+			break;
+		case 31:
+			ok &= ps_fix_view_decimal(v, f->len, scale, &er->last_px);
+			break;
+		case 6:
+			ok &= ps_fix_view_decimal(v, f->len, scale, &er->avg_px);
+			break;
+		case 38:
+			ok &= ps_fix_view_u64(v, f->len, &er->order_qty);
+			break;
+		case 32:
+			ok &= ps_fix_view_u64(v, f->len, &er->last_qty);
+			break;
+		case 151:
+			ok &= ps_fix_view_u64(v, f->len, &er->leaves_qty);
+			seen |= 16;
+			break;
+		case 14:
+			ok &= ps_fix_view_u64(v, f->len, &er->cum_qty);
+			break;
+		default:
+			break;
+		}
+	}
+	return ok && seen == 31 ? 0 : PS_EPROTOCOL;
+}
+
+/*
+ * Checks a parsed message against the FIX 4.4 dictionary (see the top).
+ * @return true when valid; false with *rej set to the Reject to send.
+ */
+PS_API bool ps_fix_validate(const struct ps_fix_msg *m, struct ps_fix_reject *rej);
+/* True for a tag of the standard header (8, 9, 35 included). */
+PS_API bool ps_fix_is_header_tag(int32_t tag);
+/* Text a Reject (58) carries for a SessionRejectReason. */
+PS_API const char *ps_fix_reject_text(int reason);
+/* True for a session-level (administrative) MsgType: 0 1 2 3 4 5 A. */
+static inline bool ps_fix_msg_is_admin(const struct ps_fix_msg *m)
+{
+	if (m->type_len != 1)
+		return false;
+	char c = (char)m->buf[m->type_off];
+	return (c >= '0' && c <= '5') || c == 'A';
+}
+
+/* --- encoding --------------------------------------------------------- */
+
+/* Writes v in decimal at p. @return digits written. */
+static inline uint32_t ps_fix_put_u64(uint8_t *p, uint64_t v)
+{
+	uint8_t tmp[20];
+	uint32_t n = 0;
+	do {
+		tmp[n++] = (uint8_t)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (uint32_t i = 0; i < n; i++)
+		p[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* Writes a fixed-point value with `scale` decimals, trailing zeros of the
+ * fraction trimmed ("12.5", "100"). @return bytes written (<= 21). */
+static inline uint32_t ps_fix_put_decimal(uint8_t *p, int64_t v, uint32_t scale)
+{
+	uint32_t n = 0;
+	uint64_t u;
+	if (v < 0) {
+		p[n++] = '-';
+		u = (uint64_t)0 - (uint64_t)v;
+	} else {
+		u = (uint64_t)v;
+	}
+	uint64_t pow = 1;
+	for (uint32_t i = 0; i < scale; i++)
+		pow *= 10;
+	uint64_t ip = u / pow;
+	uint64_t fp = u % pow;
+	n += ps_fix_put_u64(p + n, ip);
+	if (fp) {
+		uint32_t digits = scale;
+		while (fp % 10 == 0) {
+			fp /= 10;
+			digits--;
+		}
+		p[n++] = '.';
+		for (uint32_t i = digits; i > 0; i--) {
+			p[n + i - 1] = (uint8_t)('0' + fp % 10);
+			fp /= 10;
+		}
+		n += digits;
+	}
+	return n;
+}
+
+/*
+ * Encoder state for one session direction: the "49=<sender><SOH>" and
+ * "56=<target><SOH>" templates and the SendingTime text of the current second.
+ */
+struct ps_fix_enc {
+	uint8_t sender[PS_FIX_COMP_MAX + 5]; /* "49=<sender><SOH>" */
+	uint8_t target[PS_FIX_COMP_MAX + 5]; /* "56=<target><SOH>" */
+	uint32_t sender_len, target_len;
+	uint64_t ts_sec;  /* second (Unix) that ts_text holds */
+	char ts_text[24]; /* "YYYYMMDD-HH:MM:SS." */
+};
+
+/* @return 0 or -EINVAL (a CompID empty, too long, or holding SOH/'='). */
+PS_API int ps_fix_enc_init(struct ps_fix_enc *e, const char *sender, const char *target);
+/* Re-formats the cached date/time for Unix second sec (cold: once a second). */
+PS_API void ps_fix_enc__set_second(struct ps_fix_enc *e, uint64_t sec);
+
+/* Writes "YYYYMMDD-HH:MM:SS.sss" (21 bytes) for real-time now_ns. */
+static inline void ps_fix_put_time(struct ps_fix_enc *e, uint8_t *p, uint64_t now_ns)
+{
+	uint64_t sec = now_ns / 1000000000ull;
+	if (ps_unlikely(sec != e->ts_sec))
+		ps_fix_enc__set_second(e, sec);
+	memcpy(p, e->ts_text, 18);
+	uint32_t ms = (uint32_t)(now_ns / 1000000ull % 1000u);
+	p[18] = (uint8_t)('0' + ms / 100);
+	p[19] = (uint8_t)('0' + ms / 10 % 10);
+	p[20] = (uint8_t)('0' + ms % 10);
+}
+
+/*
+ * Starts a message: body begins at buf + PS_FIX_PREFIX_ROOM with
+ * "35=<type><SOH>34=<seq><SOH>49=..<SOH>52=<now><SOH>56=..<SOH>" (the
+ * header in tag order, as most engines write it).
+ * @return bytes of body written so far (append fields after them).
+ */
+static inline uint32_t ps_fix_enc_begin(struct ps_fix_enc *e, uint8_t *buf, const char *type,
+					uint64_t seq, uint64_t now_ns)
+{
+	uint8_t *p = buf + PS_FIX_PREFIX_ROOM;
+	uint32_t n = 0;
+	p[n++] = '3';
+	p[n++] = '5';
+	p[n++] = '=';
+	p[n++] = (uint8_t)type[0];
+	if (type[1])
+		p[n++] = (uint8_t)type[1];
+	p[n++] = PS_FIX_SOH;
+	p[n++] = '3';
+	p[n++] = '4';
+	p[n++] = '=';
+	n += ps_fix_put_u64(p + n, seq);
+	p[n++] = PS_FIX_SOH;
+	memcpy(p + n, e->sender, e->sender_len);
+	n += e->sender_len;
+	p[n++] = '5';
+	p[n++] = '2';
+	p[n++] = '=';
+	ps_fix_put_time(e, p + n, now_ns);
+	n += 21;
+	p[n++] = PS_FIX_SOH;
+	memcpy(p + n, e->target, e->target_len);
+	n += e->target_len;
+	return n;
+}
+
+/* Appends "tag=value<SOH>" (string value). @return new body length. */
+static inline uint32_t ps_fix_add_str(uint8_t *buf, uint32_t n, uint32_t tag, const void *v,
+				      uint32_t vlen)
+{
+	uint8_t *p = buf + PS_FIX_PREFIX_ROOM + n;
+	uint32_t k = ps_fix_put_u64(p, tag);
+	p[k++] = '=';
+	memcpy(p + k, v, vlen);
+	k += vlen;
+	p[k++] = PS_FIX_SOH;
+	return n + k;
+}
+
+static inline uint32_t ps_fix_add_char(uint8_t *buf, uint32_t n, uint32_t tag, char c)
+{
+	uint8_t *p = buf + PS_FIX_PREFIX_ROOM + n;
+	uint32_t k = ps_fix_put_u64(p, tag);
+	p[k++] = '=';
+	p[k++] = (uint8_t)c;
+	p[k++] = PS_FIX_SOH;
+	return n + k;
+}
+
+static inline uint32_t ps_fix_add_u64(uint8_t *buf, uint32_t n, uint32_t tag, uint64_t v)
+{
+	uint8_t *p = buf + PS_FIX_PREFIX_ROOM + n;
+	uint32_t k = ps_fix_put_u64(p, tag);
+	p[k++] = '=';
+	k += ps_fix_put_u64(p + k, v);
+	p[k++] = PS_FIX_SOH;
+	return n + k;
+}
+
+static inline uint32_t ps_fix_add_decimal(uint8_t *buf, uint32_t n, uint32_t tag, int64_t v,
+					  uint32_t scale)
+{
+	uint8_t *p = buf + PS_FIX_PREFIX_ROOM + n;
+	uint32_t k = ps_fix_put_u64(p, tag);
+	p[k++] = '=';
+	k += ps_fix_put_decimal(p + k, v, scale);
+	p[k++] = PS_FIX_SOH;
+	return n + k;
+}
+
+static inline uint32_t ps_fix_add_time(struct ps_fix_enc *e, uint8_t *buf, uint32_t n, uint32_t tag,
+				       uint64_t now_ns)
+{
+	uint8_t *p = buf + PS_FIX_PREFIX_ROOM + n;
+	uint32_t k = ps_fix_put_u64(p, tag);
+	p[k++] = '=';
+	ps_fix_put_time(e, p + k, now_ns);
+	k += 21;
+	p[k++] = PS_FIX_SOH;
+	return n + k;
+}
+
+/*
+ * Finishes a message whose body_len body bytes sit at buf +
+ * PS_FIX_PREFIX_ROOM: writes the prefix in front and the CheckSum after.
+ * The buffer needs PS_FIX_PREFIX_ROOM + body_len + PS_FIX_TRAILER_LEN bytes.
+ * @param start out: offset of "8=" in buf. @return the message length.
+ */
+static inline uint32_t ps_fix_enc_finish(uint8_t *buf, uint32_t body_len, uint32_t *start)
+{
+	uint8_t digits[8];
+	uint32_t dn = ps_fix_put_u64(digits, body_len);
+	uint32_t plen = 12 + dn + 1; /* "8=FIX.4.4<SOH>9=" + digits + SOH */
+	uint8_t *p = buf + PS_FIX_PREFIX_ROOM - plen;
+	static const uint8_t begin_string[12] = { '8', '=', 'F', 'I',        'X', '.',
+						  '4', '.', '4', PS_FIX_SOH, '9', '=' };
+	memcpy(p, begin_string, 12);
+	memcpy(p + 12, digits, dn);
+	p[12 + dn] = PS_FIX_SOH;
+	uint32_t len = plen + body_len;
+	uint32_t ck = ps_fix_checksum(p, len);
+	uint8_t *t = p + len;
+	t[0] = '1';
+	t[1] = '0';
+	t[2] = '=';
+	t[3] = (uint8_t)('0' + ck / 100);
+	t[4] = (uint8_t)('0' + ck / 10 % 10);
+	t[5] = (uint8_t)('0' + ck % 10);
+	t[6] = PS_FIX_SOH;
+	*start = PS_FIX_PREFIX_ROOM - plen;
+	return len + PS_FIX_TRAILER_LEN;
+}
+
+/* NewOrderSingle (35=D) body fields. */
+struct ps_fix_new_order {
+	const char *cl_ord_id; /* 11 */
+	const char *symbol;    /* 55 */
+	uint32_t cl_ord_id_len, symbol_len;
+	char side;     /* 54: '1' buy, '2' sell */
+	char ord_type; /* 40: '1' market, '2' limit */
+	char tif;      /* 59: '0' day, '3' IOC */
+	uint64_t qty;  /* 38 */
+	int64_t price; /* 44 (limit only), at scale */
+	uint32_t scale;
+};
+
+/*
+ * Encodes a complete NewOrderSingle with MsgSeqNum seq into buf (at least
+ * 256 + symbol + ClOrdID bytes). @param start out: offset of the message in
+ * buf. @return its length.
+ */
+static inline uint32_t ps_fix_enc_new_order(struct ps_fix_enc *e, uint8_t *buf, uint64_t seq,
+					    uint64_t now_ns, const struct ps_fix_new_order *o,
+					    uint32_t *start)
+{
+	uint32_t n = ps_fix_enc_begin(e, buf, "D", seq, now_ns);
+	n = ps_fix_add_str(buf, n, 11, o->cl_ord_id, o->cl_ord_id_len);
+	n = ps_fix_add_char(buf, n, 21, '1');
+	n = ps_fix_add_str(buf, n, 55, o->symbol, o->symbol_len);
+	n = ps_fix_add_char(buf, n, 54, o->side);
+	n = ps_fix_add_time(e, buf, n, 60, now_ns);
+	n = ps_fix_add_u64(buf, n, 38, o->qty);
+	n = ps_fix_add_char(buf, n, 40, o->ord_type);
+	if (o->ord_type == '2')
+		n = ps_fix_add_decimal(buf, n, 44, o->price, o->scale);
+	n = ps_fix_add_char(buf, n, 59, o->tif);
+	return ps_fix_enc_finish(buf, n, start);
+}
+
+#endif /* PS_FIX_H */

@@ -1,0 +1,107 @@
+"""e2e_faults: faults injected through the venue's control port while the
+engine trades, one after another on the same run:
+  1. dropped, duplicated and reordered market-data packets: the engine
+     re-requests what it missed (gaps counted, recovered, nothing stale);
+  2. a disconnect: the engine logs in again with its next sequence number
+     and goes on; no fill lost;
+  3. rejected orders (the fresh orders after the reconnect): the engine
+     keeps running and counts them;
+  4. a withheld range (dropped packets whose re-requests go unanswered):
+     the book is marked stale (an MD_STATUS record) and no order is sent
+     after that point.
+At the end (clean stop) every fill and venue message is journaled once,
+positions equal the venue's and the PnL adds up."""
+import json
+import os
+import time
+
+import e2e_lib as L
+
+
+def metrics(path):
+    with open(path) as f:
+        lines = [ln for ln in f if ln.strip()]
+    return json.loads(lines[-1])
+
+
+def run(env):
+    env.start_venue(speed=1200, linger_s=30)
+    journal = os.path.join(env.work, "journal")
+    mfile = os.path.join(env.work, "metrics.jsonl")
+    eng = env.start_engine(env.engine_ini(
+        journal, extra_engine="duration_s = 45\nmetrics_file = %s\nmetrics_interval_ms = 50" % mfile))
+    L.check(eng.wait_err("logged in to the venue", 15), "engine logged in to the venue")
+    time.sleep(1.0)
+
+    # 1. market-data faults, recovered by re-requests
+    for c in ("md_drop 40", "md_dup 40", "md_reorder 40"):
+        env.control(c)
+    time.sleep(3.0)
+    for c in ("md_drop 0", "md_dup 0", "md_reorder 0"):
+        env.control(c)
+    time.sleep(0.5)
+    m = metrics(mfile)
+    L.check(m["md_gaps"] > 0, "md faults: %d gaps seen" % m["md_gaps"])
+    L.check(m["md_stale"] == 0, "md faults: every gap recovered by re-request, nothing stale")
+    L.check(eng.alive(), "engine still running")
+
+    # 2+3. a disconnect, with the venue rejecting half of the new orders: the
+    # engine logs in again from its next sequence number, cancels what it
+    # cannot vouch for (cancel on disconnect), and the strategy's fresh
+    # orders meet the rejects (the venue rejects new orders, not replaces).
+    env.control("reject 500")
+    env.control("disconnect")
+    L.check(eng.wait_err("logged in to the venue", 10, count=2), "engine logged in again after the disconnect")
+    end = time.time() + 10
+    while int(env.control("status")["rejected"]) < 2 and time.time() < end:
+        time.sleep(0.1)
+    env.control("reject 0")
+    time.sleep(1.0)
+    L.check(eng.alive(), "engine kept running through the disconnect and the venue rejects")
+
+    # 4. unrecoverable gap: drop a stretch and withhold its re-requests
+    st = env.control("status")
+    seq = int(st["md_seq"])
+    env.control("withhold %d 1000000000" % seq)
+    env.control("md_drop 1000")
+    time.sleep(0.3)
+    env.control("md_drop 0")
+    L.check(eng.wait_err("could not be recovered", 10), "withheld range: the engine declares the gap unrecoverable")
+    time.sleep(2.0)
+
+    eng.kill(L.signal.SIGINT)
+    rc = eng.wait(20)
+    L.check(rc == 0, "perseus run stopped cleanly (exit %d)" % rc)
+    summary = eng.out()
+    print(summary, flush=True)
+    sm = L.re.search(r"gaps (\d+), recovered by re-request (\d+) msgs, stale (\d+)", summary)
+    L.check(sm and int(sm.group(1)) > 0 and int(sm.group(2)) > 0,
+            "summary: %s gaps, %s messages recovered by re-request" % (sm.group(1), sm.group(2)))
+    L.check(int(sm.group(3)) >= 1, "summary: stale %s (all after the withheld range)" % sm.group(3))
+    rj = L.re.search(r"rejects\s+(\d+) risk, (\d+) venue", summary)
+    L.check(rj and int(rj.group(2)) > 0, "summary: %s venue rejects counted" % rj.group(2))
+
+    vp = env.venue_position()
+    rc, recs, err = env.dump(journal)
+    L.check(rc == 0, "journal dump exits 0 (%s)" % err.strip())
+    rejected = [r for r in L.by_type(recs, "VENUE_MSG") if r["ouch_type"] == "J"]
+    L.check(len(rejected) == int(rj.group(2)), "%d venue Rejected messages journaled" % len(rejected))
+    stale = [r for r in L.by_type(recs, "MD_STATUS") if r["stale"]]
+    L.check(len(stale) >= 1, "an MD_STATUS record marks the book stale")
+    after = [r for r in L.by_type(recs, "ORDER_SENT") if r["seq"] > stale[0]["seq"]]
+    L.check(not after, "no ORDER_SENT after the stale point (journal seq %d)" % stale[0]["seq"])
+    before = [r for r in L.by_type(recs, "ORDER_SENT") if r["seq"] < stale[0]["seq"]]
+    L.check(len(before) > 0, "%d orders sent before it" % len(before))
+    fills = L.by_type(recs, "FILL")
+    L.check(len(fills) == vp["fills"], "FILL records (%d) = venue's fills (%d): none lost across the disconnect"
+            % (len(fills), vp["fills"]))
+    L.check_fills_unique(recs)
+    L.check_venue_msgs(recs, vp["messages"])
+    L.check_tokens_unique(recs)
+    L.check(vp["dup_tokens"] == 0, "the venue saw no token twice")
+    st = L.check_pnl(recs, summary)
+    L.check(st["positions"][0]["pos"] == vp["net"], "engine position %d = venue's (%d)"
+            % (st["positions"][0]["pos"], vp["net"]))
+
+
+L.main(run)
