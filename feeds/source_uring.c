@@ -244,8 +244,12 @@ static bool need_enter(struct uring_state *st)
 	 * Relaxed: the kernel sets IORING_SQ_TASKRUN after queueing work for us
 	 * and clears it when our enter runs that work; a set we miss here is
 	 * seen on the next poll, and the work itself is ordered by the enter.
+	 * IORING_SQ_CQ_OVERFLOW: completions that did not fit the CQ ring wait
+	 * in the kernel until an enter flushes them; among them may be the one
+	 * that ends the multishot recv, and without it we would never re-arm.
 	 */
-	return (IO_URING_READ_ONCE(*st->ring.sq.kflags) & IORING_SQ_TASKRUN) != 0;
+	return (IO_URING_READ_ONCE(*st->ring.sq.kflags) &
+		(IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW)) != 0;
 }
 
 static int uring_poll(struct ps_source *s, ps_source_pkt_fn fn, void *ctx)

@@ -485,7 +485,7 @@ static int cli_fix_scenarios(int argc, char **argv)
 		ps_cli_error(argv[0], "%s: %s", dir, strerror(errno));
 		return 1;
 	}
-	char *names[512];
+	char *names[512] = { 0 };
 	size_t count = 0;
 	struct dirent *de;
 	while ((de = readdir(d)) && count < 512) {

@@ -78,10 +78,13 @@ int ps_engine_create(struct ps_engine **out, const char *path, char *err, size_t
 	for (int s = 0; s < ENG_STAGES; s++)
 		ps_seqlock_init(&e->metrics_lock[s]);
 	e->md.req_fd = -1;
+	e->log_fd = -1;
 	if ((rc = ps_config_load(&e->config, path, err, err_len)) ||
 	    (rc = eng_config_read(&e->cfg, e->config, err, err_len)))
 		goto fail;
 	warn_host(&e->cfg);
+	if ((rc = eng_log_open(e, err, err_len)))
+		goto fail;
 	if ((rc = ps_instrument_table_create(&e->instruments, ENG_MAX_INSTRUMENTS)))
 		goto fail;
 	for (uint32_t i = 0; i < e->cfg.symbol_count; i++)
@@ -169,7 +172,11 @@ static int thread_main(void *arg)
 	struct ps_engine *e = t->e;
 	uint32_t mine = t->cfg.stages, done = 0;
 	uint64_t next_pub = 0;
+	int rc = eng_log_thread_start(e, t);
 
+	if (rc)
+		fprintf(stderr, "perseus: [thread.%s]: no log ring: %s\n", t->cfg.name,
+			ps_strerror(rc));
 	ps_idle_init(&t->idle, t->cfg.idle);
 	while (done != mine) {
 		int work = 0, phase = eng_phase(e);
@@ -195,6 +202,7 @@ static int thread_main(void *arg)
 		}
 		ps_idle_wait(&t->idle, work > 0);
 	}
+	eng_log_thread_stop(e, t);
 	return 0;
 }
 
@@ -427,6 +435,7 @@ void ps_engine_destroy(struct ps_engine *e)
 		eng_book_close(&e->book);
 	if (e->cold.e)
 		eng_cold_close(&e->cold);
+	eng_log_close(e);
 	ps_instrument_table_destroy(e->instruments);
 	ps_config_destroy(e->config);
 	for (int i = 0; i < 3; i++)

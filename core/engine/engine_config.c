@@ -229,6 +229,10 @@ int eng_config_read(struct eng_cfg *e, struct ps_config *c, char *err, size_t er
 	};
 	static const char *const journal_keys[] = { "enabled",           "dir",        "fsync",
 						    "fsync_interval_ms", "segment_mb", NULL };
+	static const char *const log_keys[] = { "file", "level", NULL };
+	static const char *const levels[] = {
+		"debug", "info", "warn", "error", "fatal", "off", NULL
+	};
 	static const char *const modes[] = { "paper", "replay", "live", NULL };
 	static const char *const fsyncs[] = { "none", "interval", "batch", NULL };
 	const struct ps_config_schema schema[] = {
@@ -236,7 +240,7 @@ int eng_config_read(struct eng_cfg *e, struct ps_config *c, char *err, size_t er
 		{ "feed.*", feed_keys },         { "venue.*", venue_keys },
 		{ "risk", ps_risk_config_keys }, { "risk.*", ps_risk_config_symbol_keys },
 		{ "strategy.*", NULL }, /* each strategy kind checks its own keys */
-		{ "journal", journal_keys },
+		{ "journal", journal_keys },     { "log", log_keys },
 	};
 	const char *symbols;
 	int64_t n;
@@ -294,5 +298,10 @@ int eng_config_read(struct eng_cfg *e, struct ps_config *c, char *err, size_t er
 	GET(ps_config_get_int(c, "journal", "segment_mb", 64, 1, 4096, &n, err, err_len));
 	e->journal.segment_bytes = (uint64_t)n << 20;
 	e->journal.dir = e->journal_dir;
+	int lvl;
+	GET(ps_config_get_strbuf(c, "log", "file", "-", e->log_file, sizeof(e->log_file), err,
+				 err_len));
+	GET(ps_config_get_enum(c, "log", "level", levels, PS_LOG_INFO, &lvl, err, err_len));
+	e->log_level = (enum ps_log_level)lvl;
 	return 0;
 }

@@ -29,6 +29,7 @@
 #include <ps/itch.h>
 #include <ps/journal.h>
 #include <ps/jrec.h>
+#include <ps/log.h>
 #include <ps/moldudp.h>
 #include <ps/oms.h>
 #include <ps/ring_bytes.h>
@@ -118,6 +119,8 @@ struct eng_cfg {
 	bool journal_on;
 	struct ps_journal_config journal;
 	char journal_dir[256];
+	char log_file[256]; /* "-" = stderr; "" = no log */
+	enum ps_log_level log_level;
 	bool mlock;
 };
 
@@ -224,6 +227,8 @@ struct eng_thread {
 	struct eng_thread_cfg cfg;
 	struct ps_thread t;
 	struct ps_idle idle;
+	struct ps_log_thread log; /* this thread's log ring */
+	void *log_mem;
 };
 
 struct ps_engine {
@@ -245,6 +250,12 @@ struct ps_engine {
 
 	struct eng_thread threads[ENG_MAX_THREADS];
 	uint32_t thread_count;
+
+	/* async log: hot threads write records, the cold stage formats them */
+	struct ps_log log;
+	void *log_mem;
+	int log_fd;
+	bool log_on;
 
 	/* shutdown: main thread raises phases, stages acknowledge with done bits */
 	_Atomic int phase;             /* enum eng_phase; written by the main thread */
@@ -351,6 +362,13 @@ int eng_exec_connect(struct eng_exec *x, char *err, size_t err_len);
 void eng_exec_apply(struct eng_exec *x, uint64_t seq, const uint8_t *msg, uint16_t len, bool live);
 void eng_exec_restore_order(struct eng_exec *x, const struct ps_jrec_order *r, unsigned type);
 void eng_exec_journal_adopted(struct eng_exec *x);
+
+/* engine_log.c */
+int eng_log_open(struct ps_engine *e, char *err, size_t err_len);
+int eng_log_thread_start(struct ps_engine *e, struct eng_thread *t);
+void eng_log_thread_stop(struct ps_engine *e, struct eng_thread *t);
+int eng_log_drain(struct ps_engine *e);
+void eng_log_close(struct ps_engine *e);
 
 /* recovery.c: replay the journal into the exec stage before it starts. */
 int eng_recover(struct ps_engine *e, char *err, size_t err_len);

@@ -98,7 +98,10 @@ int eng_cold_poll(struct eng_cold *c)
 {
 	struct ps_engine *e = c->e;
 	int n = drain_journal(c);
+	int logged = eng_log_drain(e);
 
+	if (logged > 0)
+		n += logged;
 	if (c->metrics) {
 		uint64_t now = eng_now_ns();
 		if (now >= c->next_metrics_ns) {

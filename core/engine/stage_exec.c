@@ -727,8 +727,8 @@ static void on_event(void *ctx, int event, int err)
 	switch (event) {
 	case PS_SOUP_CLIENT_EV_LOGGED_IN:
 		x->logged_in = true;
-		fprintf(stderr, "perseus: logged in to the venue, next sequence %llu\n",
-			(unsigned long long)ps_soup_client_next_seq(&x->soup));
+		PS_LOG(PS_LOG_INFO, "logged in to the venue, next sequence %llu",
+		       (unsigned long long)ps_soup_client_next_seq(&x->soup));
 		break;
 	case PS_SOUP_CLIENT_EV_CAUGHT_UP:
 		x->caught_up = true;
@@ -740,11 +740,11 @@ static void on_event(void *ctx, int event, int err)
 	case PS_SOUP_CLIENT_EV_END_OF_SESSION:
 	case PS_SOUP_CLIENT_EV_LOGIN_REJECTED:
 		if (event == PS_SOUP_CLIENT_EV_END_OF_SESSION)
-			fprintf(stderr, "perseus: the venue ended the session\n");
+			PS_LOG(PS_LOG_WARN, "the venue ended the session");
 		else if (x->logged_in)
-			fprintf(stderr, "perseus: venue session lost: %s\n", ps_strerror(err));
+			PS_LOG(PS_LOG_WARN, "venue session lost: %s", ps_strerror(err));
 		else if (event == PS_SOUP_CLIENT_EV_LOGIN_REJECTED)
-			fprintf(stderr, "perseus: venue login rejected: %s\n", ps_strerror(err));
+			PS_LOG(PS_LOG_ERROR, "venue login rejected: %s", ps_strerror(err));
 		x->logged_in = false;
 		x->caught_up = false;
 		ps_oms_on_disconnect(&x->oms, now);

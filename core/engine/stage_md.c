@@ -79,10 +79,10 @@ static void on_event(void *ctx, const struct ps_moldudp_event *mev)
 		/* A gap that cannot be filled: the books are wrong from here on.
 		 * Tell the book stage, which marks every instrument stale (risk then
 		 * refuses orders on it) and clears the books. */
-		fprintf(stderr,
-			"perseus: market data gap [%llu, %llu) could not be recovered: books "
-			"marked stale, trading on them stops\n",
-			(unsigned long long)mev->from, (unsigned long long)mev->to);
+		PS_LOG(PS_LOG_ERROR,
+		       "market data gap [%llu, %llu) could not be recovered: books marked stale, "
+		       "trading on them stops",
+		       (unsigned long long)mev->from, (unsigned long long)mev->to);
 		ps_moldudp_stale_md_event(mev, &ev);
 		md->stale_events++;
 		eng_count(md->e, ENG_C_MD_STALE, 1);

@@ -25,7 +25,7 @@
 /* Builds a message from "a=b|c=d|" text (| = SOH), adding 8, 9 and 10. */
 static uint32_t mk(uint8_t *out, const char *body_bars)
 {
-	char body[2048];
+	char body[2048] = { 0 };
 	size_t n = strlen(body_bars);
 	for (size_t i = 0; i < n; i++)
 		body[i] = body_bars[i] == '|' ? PS_FIX_SOH : body_bars[i];
@@ -133,6 +133,24 @@ static void test_fix_parse_rejects_bad_checksum_and_length(void **state)
 	/* 35 not third */
 	len = mk(msg, "34=2|35=0|49=A|52=20260102-03:04:05|56=B|");
 	assert_int_equal(ps_fix_parse(msg, len, &m), PS_EPROTOCOL);
+}
+
+/* RawData (96) holds SOH and '=': its length comes from RawDataLength (95). */
+static void test_fix_parse_data_field_with_soh(void **state)
+{
+	(void)state;
+	uint8_t msg[256];
+	struct ps_fix_msg m;
+	uint32_t len = mk(msg, "35=A|34=1|49=A|52=20260102-03:04:05|56=B|98=0|108=30|95=7|96=x|y=z|w|"
+			       "141=Y|");
+	assert_int_equal(ps_fix_parse(msg, len, &m), 0);
+	int32_t i = ps_fix_msg_find(&m, 96);
+	assert_true(i >= 0);
+	assert_int_equal(m.fields[i].len, 7);
+	assert_memory_equal(ps_fix_msg_value(&m, (uint32_t)i), "x\001y=z\001w", 7);
+	assert_int_equal(m.fields[i + 1].tag, 141);
+	struct ps_fix_reject r;
+	assert_true(ps_fix_validate(&m, &r));
 }
 
 static void expect_reject(const char *body, int reason, int32_t tag, bool has_tag)
@@ -303,6 +321,7 @@ int main(void)
 		cmocka_unit_test(test_fix_frame_needs_more_at_every_split),
 		cmocka_unit_test(test_fix_frame_skips_garbage),
 		cmocka_unit_test(test_fix_parse_rejects_bad_checksum_and_length),
+		cmocka_unit_test(test_fix_parse_data_field_with_soh),
 		cmocka_unit_test(test_fix_validate_reasons),
 		cmocka_unit_test(test_fix_exec_report_decode),
 		cmocka_unit_test(test_fix_decimal_round_trip),

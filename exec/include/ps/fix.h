@@ -42,6 +42,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <ps/common.h>
 #include <ps/err.h>
@@ -159,15 +162,24 @@ struct ps_fix_reject {
 };
 
 /*
- * Checksum of n bytes (sum mod 256). Eight bytes at a time: the even and odd
- * bytes of each word add into four 16-bit lanes, folded every 64 words
+ * Checksum of n bytes (sum mod 256). With SSE2 (every x86-64), 16 bytes at
+ * a time through psadbw; otherwise eight at a time: the even and odd bytes
+ * of each word add into four 16-bit lanes, folded every 64 words
  * (64 x 2 x 255 < 65536, so no lane overflows).
  */
 static inline uint32_t ps_fix_checksum(const uint8_t *p, uint32_t n)
 {
-	const uint64_t even = 0x00FF00FF00FF00FFull;
 	uint64_t acc = 0;
 	uint32_t i = 0;
+#if defined(__SSE2__)
+	__m128i sum = _mm_setzero_si128();
+	for (; i + 16 <= n; i += 16)
+		sum = _mm_add_epi64(sum, _mm_sad_epu8(_mm_loadu_si128((const __m128i *)(p + i)),
+						      _mm_setzero_si128()));
+	acc = (uint64_t)_mm_cvtsi128_si64(sum) +
+	      (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(sum, sum));
+#endif
+	const uint64_t even = 0x00FF00FF00FF00FFull;
 	while (i + 8 <= n) {
 		uint64_t lanes = 0;
 		for (uint32_t k = 0; k < 64 && i + 8 <= n; k++, i += 8) {
@@ -181,6 +193,35 @@ static inline uint32_t ps_fix_checksum(const uint8_t *p, uint32_t n)
 	for (; i < n; i++)
 		acc += p[i];
 	return (uint32_t)(acc & 0xffu);
+}
+
+/*
+ * Tag of up to 7 digits followed by '=' in the 8 bytes w (first byte
+ * lowest), without branches on the digit count: *k gets the digit count.
+ * @return false when the bytes before the first '=' are not 1..7 digits
+ * (the caller takes the byte-by-byte path).
+ */
+static inline bool ps_fix__tag8(uint64_t w, int32_t *tag, uint32_t *k)
+{
+	const uint64_t ones = 0x0101010101010101ull;
+	const uint64_t high = 0x8080808080808080ull;
+	uint64_t x = w ^ (ones * '=');
+	uint64_t t = (x - ones) & ~x & high;
+	if (!t)
+		return false;
+	uint32_t n = (uint32_t)__builtin_ctzll(t) >> 3; /* bytes before '=' */
+	if (n == 0)
+		return false;
+	uint64_t mask = (1ull << (8 * n)) - 1;
+	if ((((w + ones * 0x46) | (w - ones * '0')) & high & mask) != 0)
+		return false; /* a byte before '=' is not a digit */
+	/* digits to the top bytes; the zero bytes below act as leading zeros */
+	uint64_t v = w << (8 * (8 - n));
+	v = ((v & 0x0F0F0F0F0F0F0F0Full) * 2561) >> 8;
+	v = ((v & 0x00FF00FF00FF00FFull) * 6553601) >> 16;
+	*tag = (int32_t)(((v & 0x0000FFFF0000FFFFull) * 42949672960001ull) >> 32);
+	*k = n;
+	return true;
 }
 
 /*
@@ -289,6 +330,40 @@ static inline int32_t ps_fix_frame(const uint8_t *buf, uint32_t len)
 	return (int32_t)(e + 1 - buf);
 }
 
+/*
+ * Bitmap of the SOH bytes of p[0..n): bit j of bits[j / 64] is p[j] == SOH.
+ * Writes n / 64 + 1 words. 64 bytes per word with SSE2, then the rest byte
+ * by byte (never reads at or past n).
+ */
+static inline void ps_fix__soh_bitmap(const uint8_t *p, uint32_t n, uint64_t *bits)
+{
+	uint32_t i = 0;
+	uint32_t w = 0;
+	uint64_t last = 0;
+	uint32_t sh = 0;
+#if defined(__SSE2__)
+	const __m128i soh = _mm_set1_epi8(PS_FIX_SOH);
+#define PS_FIX__MASK16(off)                     \
+	((uint64_t)(uint32_t)_mm_movemask_epi8( \
+	    _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i + (off))), soh)))
+	for (; i + 64 <= n; i += 64)
+		bits[w++] = PS_FIX__MASK16(0) | PS_FIX__MASK16(16) << 16 |
+			    PS_FIX__MASK16(32) << 32 | PS_FIX__MASK16(48) << 48;
+	for (; i + 16 <= n; i += 16, sh += 16)
+		last |= PS_FIX__MASK16(0) << sh;
+#undef PS_FIX__MASK16
+#endif
+	for (; i < n; i++, sh++) {
+		if (sh == 64) {
+			bits[w++] = last;
+			last = 0;
+			sh = 0;
+		}
+		last |= (uint64_t)(p[i] == PS_FIX_SOH) << sh;
+	}
+	bits[w] = last;
+}
+
 /* Length tag whose value gives the size of data tag `tag`, or 0. */
 static inline int32_t ps_fix__data_len_tag(int32_t tag)
 {
@@ -363,44 +438,77 @@ static inline int ps_fix_parse(const uint8_t *buf, uint32_t len, struct ps_fix_m
 	if (ps_unlikely(len < 20 || buf[len - 1] != PS_FIX_SOH || buf[len - 8] != PS_FIX_SOH ||
 			memcmp(buf + len - 7, "10=", 3) != 0))
 		return PS_EPROTOCOL;
+	const uint32_t trailer = len - PS_FIX_TRAILER_LEN;
+	/*
+	 * Field ends come from a bitmap of SOH positions (computed 64 bytes at a
+	 * time), so finding the next field is a bit scan, not a byte loop whose
+	 * length depends on the value: the loop carries no long dependency.
+	 */
+	uint64_t soh[PS_FIX_MAX_MSG / 64 + 1];
+	if (ps_unlikely(len > PS_FIX_MAX_MSG))
+		return PS_EPROTOCOL;
+	ps_fix__soh_bitmap(buf, trailer, soh);
+	const uint32_t words = trailer / 64 + 1;
+	uint32_t wi = 0;
+	uint64_t cur = soh[0];
 	uint32_t i = 0;
 	uint32_t n = 0;
 	uint32_t body_start = 0;
-	const uint32_t trailer = len - PS_FIX_TRAILER_LEN;
 	while (i < trailer) {
-		int32_t sign = 1;
-		if (buf[i] == '-') {
-			sign = -1;
-			i++;
+		while (!cur) {
+			if (++wi == words)
+				return PS_EPROTOCOL; /* no SOH after the last field */
+			cur = soh[wi];
 		}
+		uint32_t e = wi * 64 + (uint32_t)__builtin_ctzll(cur); /* this field's SOH */
+		cur &= cur - 1;
 		int32_t tag = 0;
-		uint32_t d0 = i;
-		while (i < trailer && buf[i] >= '0' && buf[i] <= '9' && i - d0 < 9)
-			tag = tag * 10 + (int32_t)(buf[i++] - '0');
-		if (ps_unlikely(i == d0 || i >= trailer || buf[i] != '='))
-			return PS_EPROTOCOL;
-		i++;
+		uint32_t k;
+		uint64_t w;
+		if (ps_likely(i + 8 <= trailer) &&
+		    (memcpy(&w, buf + i, 8), ps_fix__tag8(w, &tag, &k))) {
+			if (ps_unlikely(i + k >= e))
+				return PS_EPROTOCOL; /* the '=' is past the SOH */
+			i += k + 1;
+		} else {
+			int32_t sign = 1;
+			if (buf[i] == '-') {
+				sign = -1;
+				i++;
+			}
+			uint32_t d0 = i;
+			while (i < e && buf[i] >= '0' && buf[i] <= '9' && i - d0 < 9)
+				tag = tag * 10 + (int32_t)(buf[i++] - '0');
+			if (ps_unlikely(i == d0 || i >= e || buf[i] != '='))
+				return PS_EPROTOCOL;
+			i++;
+			tag *= sign;
+		}
 		if (ps_unlikely(n == PS_FIX_MAX_FIELDS))
 			return PS_EPROTOCOL;
-		tag *= sign;
-		uint32_t vlen;
-		int32_t lt = n && tag > 88 ? ps_fix__data_len_tag(tag) : 0;
 		uint64_t dl;
+		int32_t lt = n && tag > 88 ? ps_fix__data_len_tag(tag) : 0;
 		if (ps_unlikely(lt) && m->fields[n - 1].tag == lt &&
 		    ps_fix_view_u64(buf + m->fields[n - 1].off, m->fields[n - 1].len, &dl) &&
-		    dl <= trailer - i && buf[i + dl] == PS_FIX_SOH) {
-			vlen = (uint32_t)dl;
-		} else {
-			uint32_t e = ps_fix__find_soh(buf, i, trailer);
-			if (ps_unlikely(e == trailer))
-				return PS_EPROTOCOL;
-			vlen = e - i;
+		    dl <= trailer - i && buf[i + dl] == PS_FIX_SOH && i + dl > e) {
+			/* data holding SOH: its end is the SOH after dl bytes */
+			uint32_t de = i + (uint32_t)dl;
+			while (e < de) {
+				while (!cur) {
+					if (++wi == words)
+						return PS_EPROTOCOL;
+					cur = soh[wi];
+				}
+				e = wi * 64 + (uint32_t)__builtin_ctzll(cur);
+				cur &= cur - 1;
+			}
 		}
 		m->fields[n].tag = tag;
 		m->fields[n].off = i;
-		m->fields[n].len = vlen;
+		m->fields[n].len = e - i;
 		n++;
-		i += vlen + 1;
+		i = e + 1;
+
 		if (n == 2)
 			body_start = i;
 	}
