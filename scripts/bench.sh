@@ -29,9 +29,11 @@
 #                         default 10000,20000,50000,...,1000000; stops at the knee)
 #   PS_BENCH_HOT_IDLE     idle strategy of the engine's hot thread in the
 #                         end-to-end runs (spin, the default; yield; park)
+#   PS_BENCH_ROUNDS=N     alternating sockperf / idle-loop rounds (default 3;
+#                         the report takes the round with the median ratio)
 #   PS_BENCH_PUB_IDLE     the publisher (perseus bench-e2e) between sends:
-#                         spin (default) or wait (sleep in io_uring; for a
-#                         host where it must share its CPU)
+#                         spin, wait (sleep in io_uring), or auto (default:
+#                         spin on an idle host, wait on a busy one)
 # After the run, a table gives perseus against every peer that has a benchmark
 # of the same name (component/kind/<impl>/variant): throughput as
 # ours/peer items per second (higher is better), latency as ours/peer p50

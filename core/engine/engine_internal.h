@@ -256,6 +256,7 @@ struct ps_engine {
 	void *log_mem;
 	int log_fd;
 	bool log_on;
+	bool log_dirty; /* cold stage: lines formatted, not yet written */
 
 	/* shutdown: main thread raises phases, stages acknowledge with done bits */
 	_Atomic int phase;             /* enum eng_phase; written by the main thread */

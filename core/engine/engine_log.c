@@ -68,9 +68,22 @@ void eng_log_thread_stop(struct ps_engine *e, struct eng_thread *t)
 	t->log_mem = NULL;
 }
 
+/* Format what the rings hold; once they are empty, write the lines out
+ * (one write per quiet moment, not one per line). */
 int eng_log_drain(struct ps_engine *e)
 {
-	return e->log_on ? ps_log_drain(&e->log) : 0;
+	int n;
+
+	if (!e->log_on)
+		return 0;
+	n = ps_log_drain(&e->log);
+	if (n > 0) {
+		e->log_dirty = true;
+	} else if (e->log_dirty) {
+		ps_log_flush(&e->log);
+		e->log_dirty = false;
+	}
+	return n > 0 ? n : 0;
 }
 
 void eng_log_close(struct ps_engine *e)
