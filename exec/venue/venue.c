@@ -619,6 +619,9 @@ static void do_replace(struct ps_venue *v, int ui, const struct ps_ouch_replace_
 	}
 	if (r->shares == 0 || r->shares > 1000000 || r->price == 0 || r->price == MARKET_PRICE)
 		return send_rejected(v, ui, r->replacement_token, r->shares ? 'X' : 'Z');
+	/* The reject fault refuses replaces too (the original order stays). */
+	if (v->cfg.faults.reject_permille && rnd_permille(v) < v->cfg.faults.reject_permille)
+		return send_rejected(v, ui, r->replacement_token, 'O');
 	n = order_new(v, ui, r->replacement_token);
 	if (!n)
 		return send_rejected(v, ui, r->replacement_token, 'O');
