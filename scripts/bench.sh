@@ -9,11 +9,11 @@
 #    kernel baseline), the end-to-end loop (perseus run against
 #    perseus bench-e2e) idle and at rising offered loads until the knee, the
 #    same loop through DPDK virtual devices where they run, gnuplot plots and
-#    report.md linking them. Skipped when --filter is given or
+#    bench-report.md linking them. Skipped when --filter is given or
 #    PS_BENCH_E2E=0.
 #
 # Writes to $PS_BENCH_OUT (default BUILD/bench-results): bench.json,
-# results.json, *.png/*.svg, report.md. Any other --benchmark_* flag is
+# results.json, *.png/*.svg, bench-report.md. Any other --benchmark_* flag is
 # passed to Google Benchmark as is. Environment:
 #   PS_BENCH_MIN_TIME     seconds per benchmark (--benchmark_min_time)
 #   PS_BENCH_REPETITIONS  repetitions, interleaved at random; the table then
@@ -32,8 +32,8 @@
 #   PS_BENCH_ROUNDS=N     alternating sockperf / idle-loop rounds (default 3;
 #                         the report takes the round with the median ratio)
 #   PS_BENCH_PUB_IDLE     the publisher (perseus bench-e2e) between sends:
-#                         spin, wait (sleep in io_uring), or auto (default:
-#                         spin on an idle host, wait on a busy one)
+#                         spin (default) or wait (sleep in io_uring: for a
+#                         host where it must share its CPU with other work)
 # After the run, a table gives perseus against every peer that has a benchmark
 # of the same name (component/kind/<impl>/variant): throughput as
 # ours/peer items per second (higher is better), latency as ours/peer p50

@@ -380,6 +380,14 @@ void ps_engine_print_summary(struct ps_engine *e, FILE *f)
 		(unsigned long long)e->book.events);
 	fprintf(f, "  %-26s %.0f /s\n", "book updates",
 		secs > 0 ? (double)e->book.events / secs : 0);
+	fprintf(
+	    f,
+	    "  %-26s %s: %llu polls, %llu receive syscalls, %llu re-arms, %llu buffer "
+	    "shortages, %llu errors\n",
+	    "feed source", e->md.src.ops ? e->md.src.ops->name : "?",
+	    (unsigned long long)e->md.src.stats.polls, (unsigned long long)e->md.src.stats.syscalls,
+	    (unsigned long long)e->md.src.stats.rearms, (unsigned long long)e->md.src.stats.nobufs,
+	    (unsigned long long)e->md.src.stats.errors);
 	fprintf(f, "  %-26s gaps %llu, recovered by re-request %llu msgs, stale %llu\n",
 		"feed sequencing", (unsigned long long)e->md.sess.stats.gaps,
 		(unsigned long long)e->md.sess.stats.requests,

@@ -141,8 +141,9 @@ static void test_fix_parse_data_field_with_soh(void **state)
 	(void)state;
 	uint8_t msg[256];
 	struct ps_fix_msg m;
-	uint32_t len = mk(msg, "35=A|34=1|49=A|52=20260102-03:04:05|56=B|98=0|108=30|95=7|96=x|y=z|w|"
-			       "141=Y|");
+	uint32_t len =
+	    mk(msg, "35=A|34=1|49=A|52=20260102-03:04:05|56=B|98=0|108=30|95=7|96=x|y=z|w|"
+		    "141=Y|");
 	assert_int_equal(ps_fix_parse(msg, len, &m), 0);
 	int32_t i = ps_fix_msg_find(&m, 96);
 	assert_true(i >= 0);
@@ -206,7 +207,7 @@ static void test_fix_exec_report_decode(void **state)
 	uint32_t len = mk(msg, "35=8|" HDR "37=O1|11=PS0001|17=E1|150=F|39=1|55=AAPL|54=2|"
 			       "38=300|44=150.25|32=100|31=150.2|151=200|14=100|6=150.2|");
 	assert_int_equal(ps_fix_parse(msg, len, &m), 0);
-	struct ps_fix_exec_report er;
+	struct ps_fix_exec_report er = { 0 };
 	assert_int_equal(ps_fix_exec_report_decode(&m, 4, &er), 0);
 	assert_int_equal(er.exec_type, 'F');
 	assert_int_equal(er.ord_status, '1');

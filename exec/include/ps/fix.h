@@ -216,6 +216,13 @@ static inline bool ps_fix__tag8(uint64_t w, int32_t *tag, uint32_t *k)
 	if ((((w + ones * 0x46) | (w - ones * '0')) & high & mask) != 0)
 		return false; /* a byte before '=' is not a digit */
 	/* digits to the top bytes; the zero bytes below act as leading zeros */
+	if (ps_likely(n <= 4)) { /* nearly every tag: two multiplies on 32 bits */
+		uint32_t u = (uint32_t)w << (8 * (4 - n));
+		u = ((u & 0x0F0F0F0Fu) * 2561u) >> 8;
+		*tag = (int32_t)(((u & 0x00FF00FFu) * 6553601u) >> 16);
+		*k = n;
+		return true;
+	}
 	uint64_t v = w << (8 * (8 - n));
 	v = ((v & 0x0F0F0F0F0F0F0F0Full) * 2561) >> 8;
 	v = ((v & 0x00FF00FF00FF00FFull) * 6553601) >> 16;
@@ -251,9 +258,11 @@ static inline const uint8_t *ps_fix__find_trailer(const uint8_t *p, const uint8_
 {
 	/* "<SOH>10=" */
 	while (p + 4 <= end) {
-		const uint8_t *q = (const uint8_t *)memchr(p, PS_FIX_SOH, (size_t)(end - p - 3));
-		if (!q)
+		uint32_t lim = (uint32_t)(end - p - 3);
+		uint32_t j = ps_fix__find_soh(p, 0, lim);
+		if (j == lim)
 			return NULL;
+		const uint8_t *q = p + j;
 		if (q[1] == '1' && q[2] == '0' && q[3] == '=')
 			return q;
 		p = q + 1;
@@ -292,9 +301,12 @@ static inline int32_t ps_fix_frame(const uint8_t *buf, uint32_t len)
 		return len > 4 ? -(int32_t)(len - 4) : 0;
 	}
 	const uint8_t *end = buf + (len < PS_FIX_MAX_MSG ? len : PS_FIX_MAX_MSG);
-	const uint8_t *p = (const uint8_t *)memchr(buf, PS_FIX_SOH, (size_t)(end - buf));
-	if (!p)
+	/* "8=FIX.4.4<SOH>" is the usual BeginString */
+	uint32_t bs =
+	    len > 9 && buf[9] == PS_FIX_SOH ? 9 : ps_fix__find_soh(buf, 0, (uint32_t)(end - buf));
+	if (bs == (uint32_t)(end - buf))
 		return len >= PS_FIX_MAX_MSG ? -1 : 0;
+	const uint8_t *p = buf + bs;
 	p++;
 	if (end - p < 3)
 		return 0;
@@ -324,9 +336,11 @@ static inline int32_t ps_fix_frame(const uint8_t *buf, uint32_t len)
 	const uint8_t *t = ps_fix__find_trailer(from, end);
 	if (!t)
 		return (uint32_t)(end - buf) >= PS_FIX_MAX_MSG ? -1 : 0;
-	const uint8_t *e = (const uint8_t *)memchr(t + 4, PS_FIX_SOH, (size_t)(end - t - 4));
-	if (!e)
+	uint32_t tl = (uint32_t)(end - t);
+	uint32_t te = ps_fix__find_soh(t, 4, tl);
+	if (te == tl)
 		return (uint32_t)(end - buf) >= PS_FIX_MAX_MSG ? -1 : 0;
+	const uint8_t *e = t + te;
 	return (int32_t)(e + 1 - buf);
 }
 
@@ -353,6 +367,16 @@ static inline void ps_fix__soh_bitmap(const uint8_t *p, uint32_t n, uint64_t *bi
 		last |= PS_FIX__MASK16(0) << sh;
 #undef PS_FIX__MASK16
 #endif
+	/* eight bytes at a time: an exact per-byte zero test of w ^ 0x01..,
+	 * then the eight flags gathered into eight bits by one multiply */
+	const uint64_t low7 = 0x7F7F7F7F7F7F7F7Full;
+	for (; i + 8 <= n && sh <= 56; i += 8, sh += 8) {
+		uint64_t word;
+		memcpy(&word, p + i, 8);
+		uint64_t x = word ^ 0x0101010101010101ull;
+		uint64_t z = ~(((x & low7) + low7) | x | low7); /* 0x80 where x byte == 0 */
+		last |= (((z >> 7) * 0x0102040810204080ull) >> 56) << sh;
+	}
 	for (; i < n; i++, sh++) {
 		if (sh == 64) {
 			bits[w++] = last;
@@ -363,6 +387,13 @@ static inline void ps_fix__soh_bitmap(const uint8_t *p, uint32_t n, uint64_t *bi
 	}
 	bits[w] = last;
 }
+
+/* Bit (tag & 63) set for every data tag below (89 91 96 213 349 .. 365 446
+ * 619 622). */
+#define PS_FIX__DATA_TAG_BLOOM                                                                     \
+	((1ull << 25) | (1ull << 27) | (1ull << 32) | (1ull << 21) | (1ull << 29) | (1ull << 31) | \
+	 (1ull << 33) | (1ull << 35) | (1ull << 37) | (1ull << 39) | (1ull << 41) | (1ull << 43) | \
+	 (1ull << 45) | (1ull << 62) | (1ull << 46))
 
 /* Length tag whose value gives the size of data tag `tag`, or 0. */
 static inline int32_t ps_fix__data_len_tag(int32_t tag)
@@ -453,11 +484,12 @@ static inline int ps_fix_parse(const uint8_t *buf, uint32_t len, struct ps_fix_m
 	uint64_t cur = soh[0];
 	uint32_t i = 0;
 	uint32_t n = 0;
-	uint32_t body_start = 0;
 	while (i < trailer) {
 		while (!cur) {
 			if (++wi == words)
 				return PS_EPROTOCOL; /* no SOH after the last field */
+			/* soh[0..words) were all written by ps_fix__soh_bitmap.
+			 * NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign) */
 			cur = soh[wi];
 		}
 		uint32_t e = wi * 64 + (uint32_t)__builtin_ctzll(cur); /* this field's SOH */
@@ -487,8 +519,10 @@ static inline int ps_fix_parse(const uint8_t *buf, uint32_t len, struct ps_fix_m
 		if (ps_unlikely(n == PS_FIX_MAX_FIELDS))
 			return PS_EPROTOCOL;
 		uint64_t dl;
-		int32_t lt = n && tag > 88 ? ps_fix__data_len_tag(tag) : 0;
-		if (ps_unlikely(lt) && m->fields[n - 1].tag == lt &&
+		/* a cheap filter first: bit (tag & 63) of every data tag's */
+		int32_t lt =
+		    (PS_FIX__DATA_TAG_BLOOM >> (tag & 63)) & 1 ? ps_fix__data_len_tag(tag) : 0;
+		if (ps_unlikely(lt) && n > 0 && m->fields[n - 1].tag == lt &&
 		    ps_fix_view_u64(buf + m->fields[n - 1].off, m->fields[n - 1].len, &dl) &&
 		    dl <= trailer - i && buf[i + dl] == PS_FIX_SOH && i + dl > e) {
 			/* data holding SOH: its end is the SOH after dl bytes */
@@ -497,6 +531,7 @@ static inline int ps_fix_parse(const uint8_t *buf, uint32_t len, struct ps_fix_m
 				while (!cur) {
 					if (++wi == words)
 						return PS_EPROTOCOL;
+					/* NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign) */
 					cur = soh[wi];
 				}
 				e = wi * 64 + (uint32_t)__builtin_ctzll(cur);
@@ -508,13 +543,11 @@ static inline int ps_fix_parse(const uint8_t *buf, uint32_t len, struct ps_fix_m
 		m->fields[n].len = e - i;
 		n++;
 		i = e + 1;
-
-		if (n == 2)
-			body_start = i;
 	}
 	if (ps_unlikely(n < 3 || m->fields[0].tag != 8 || m->fields[1].tag != 9 ||
 			m->fields[2].tag != 35 || m->fields[2].len == 0 || m->fields[2].len > 2))
 		return PS_EPROTOCOL;
+	uint32_t body_start = m->fields[1].off + m->fields[1].len + 1;
 	uint64_t bl;
 	if (ps_unlikely(!ps_fix_view_u64(buf + m->fields[1].off, m->fields[1].len, &bl) ||
 			bl != trailer - body_start))
@@ -614,6 +647,59 @@ static inline bool ps_fix_view_decimal(const uint8_t *p, uint32_t n, uint32_t sc
 	return true;
 }
 
+/* Value of the n (1..8) digits at the low end of w (first digit lowest);
+ * false when one of them is not a digit. */
+static inline bool ps_fix__swar_digits(uint64_t w, uint32_t n, uint64_t *out)
+{
+	const uint64_t ones = 0x0101010101010101ull;
+	uint64_t mask = n >= 8 ? ~0ull : (1ull << (8 * n)) - 1;
+	if ((((w + ones * 0x46) | (w - ones * '0')) & 0x8080808080808080ull & mask) != 0)
+		return false;
+	uint64_t v = n >= 8 ? w : w << (8 * (8 - n));
+	v = ((v & 0x0F0F0F0F0F0F0F0Full) * 2561) >> 8;
+	v = ((v & 0x00FF00FF00FF00FFull) * 6553601) >> 16;
+	*out = ((v & 0x0000FFFF0000FFFFull) * 42949672960001ull) >> 32;
+	return true;
+}
+
+/* ps_fix_view_u64 of field f, reading eight bytes at once when the message
+ * has them (a body value always has: its SOH and the 7-byte trailer follow). */
+static inline bool ps_fix__field_u64(const struct ps_fix_msg *m, const struct ps_fix_field *f,
+				     uint64_t *out)
+{
+	if (ps_likely(f->len - 1u < 8u && f->off + 8 <= m->len)) {
+		uint64_t w;
+		memcpy(&w, m->buf + f->off, 8);
+		return ps_fix__swar_digits(w, f->len, out);
+	}
+	return ps_fix_view_u64(m->buf + f->off, f->len, out);
+}
+
+/* ps_fix_view_decimal of field f, with the same eight-byte fast path for
+ * "digits[.digits]" up to 8 characters and no more decimals than scale. */
+static inline bool ps_fix__field_decimal(const struct ps_fix_msg *m, const struct ps_fix_field *f,
+					 uint32_t scale, int64_t *out)
+{
+	static const uint64_t pow10[10] = { 1,      10,      100,      1000,      10000,
+					    100000, 1000000, 10000000, 100000000, 1000000000 };
+	if (ps_likely(f->len - 1u < 8u && f->off + 8 <= m->len && scale <= 9)) {
+		uint64_t w;
+		memcpy(&w, m->buf + f->off, 8);
+		uint64_t mask = f->len >= 8 ? ~0ull : (1ull << (8 * f->len)) - 1;
+		uint64_t x = (w ^ (0x0101010101010101ull * '.')) | ~mask;
+		uint64_t t = (x - 0x0101010101010101ull) & ~x & 0x8080808080808080ull;
+		uint32_t ip = t ? (uint32_t)__builtin_ctzll(t) >> 3 : f->len; /* integer digits */
+		uint32_t fp = t ? f->len - ip - 1 : 0;                        /* fraction digits */
+		uint64_t iv = 0, fv = 0;
+		if (ip > 0 && fp <= scale && ps_fix__swar_digits(w, ip, &iv) &&
+		    (fp == 0 || ps_fix__swar_digits(w >> (8 * (ip + 1)), fp, &fv))) {
+			*out = (int64_t)(iv * pow10[scale] + fv * pow10[scale - fp]);
+			return true;
+		}
+	}
+	return ps_fix_view_decimal(m->buf + f->off, f->len, scale, out);
+}
+
 /* ExecutionReport (35=8) fields the OMS uses; views into the message. */
 struct ps_fix_exec_report {
 	const uint8_t *cl_ord_id, *orig_cl_ord_id, *order_id, *exec_id, *symbol, *text;
@@ -684,31 +770,31 @@ static inline int ps_fix_exec_report_decode(const struct ps_fix_msg *m, uint32_t
 			break;
 		case 103: {
 			uint64_t r = 0;
-			ok &= ps_fix_view_u64(v, f->len, &r);
+			ok &= ps_fix__field_u64(m, f, &r);
 			er->ord_rej_reason = (uint32_t)r;
 			break;
 		}
 		case 44:
-			ok &= ps_fix_view_decimal(v, f->len, scale, &er->price);
+			ok &= ps_fix__field_decimal(m, f, scale, &er->price);
 			break;
 		case 31:
-			ok &= ps_fix_view_decimal(v, f->len, scale, &er->last_px);
+			ok &= ps_fix__field_decimal(m, f, scale, &er->last_px);
 			break;
 		case 6:
-			ok &= ps_fix_view_decimal(v, f->len, scale, &er->avg_px);
+			ok &= ps_fix__field_decimal(m, f, scale, &er->avg_px);
 			break;
 		case 38:
-			ok &= ps_fix_view_u64(v, f->len, &er->order_qty);
+			ok &= ps_fix__field_u64(m, f, &er->order_qty);
 			break;
 		case 32:
-			ok &= ps_fix_view_u64(v, f->len, &er->last_qty);
+			ok &= ps_fix__field_u64(m, f, &er->last_qty);
 			break;
 		case 151:
-			ok &= ps_fix_view_u64(v, f->len, &er->leaves_qty);
+			ok &= ps_fix__field_u64(m, f, &er->leaves_qty);
 			seen |= 16;
 			break;
 		case 14:
-			ok &= ps_fix_view_u64(v, f->len, &er->cum_qty);
+			ok &= ps_fix__field_u64(m, f, &er->cum_qty);
 			break;
 		default:
 			break;
