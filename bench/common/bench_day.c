@@ -13,26 +13,25 @@
 #define DAY_ZIP "feeds/data/lobster/LOBSTER_SampleFile_AMZN_2012-06-21_5.zip"
 
 static struct ps_bench_day g_day;
+static uint8_t *g_buf; /* g_day.itch, writable while loading */
 static size_t g_cap;
 static int g_err;
 static bool g_loaded;
 
 static int collect(void *ctx, const uint8_t *msg, size_t len)
 {
-	uint8_t *buf = (uint8_t *)(uintptr_t)g_day.itch;
-
 	(void)ctx;
 	if (g_day.itch_len + len + 2 > g_cap) {
 		size_t cap = g_cap ? g_cap * 2 : (size_t)16 << 20;
-		uint8_t *p = ps_realloc(buf, cap);
+		uint8_t *p = ps_realloc(g_buf, cap);
 		if (!p)
 			return -ENOMEM;
-		buf = p;
+		g_buf = p;
 		g_cap = cap;
 		g_day.itch = p;
 	}
-	ps_store_be16(buf + g_day.itch_len, (uint16_t)len);
-	memcpy(buf + g_day.itch_len + 2, msg, len);
+	ps_store_be16(g_buf + g_day.itch_len, (uint16_t)len);
+	memcpy(g_buf + g_day.itch_len + 2, msg, len);
 	g_day.itch_len += len + 2;
 	g_day.msg_count++;
 	return 0;

@@ -36,6 +36,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -71,6 +72,11 @@
 /* --idle wait: wake this long before a send is due, then spin to it (timer
  * slack is set to 1 ns, so the wake-up is this early, not 50 us late). */
 #define WAKE_EARLY_NS 30000u
+/* Session heartbeats after this long without sending: the engine counts its
+ * session as caught up (and sends orders) from the first one after login. */
+#define HEARTBEAT_NS 50000000u
+#define RX_CAP       (64u << 10)
+#define TX_CAP       (8u << 20)
 
 struct e2e_opts {
 	struct sockaddr_in md_addr;
@@ -86,7 +92,8 @@ struct e2e_opts {
 	uint32_t rate_count;
 	int cpu;
 	bool no_stop;
-	bool wait; /* --idle wait: sleep in io_uring between sends */
+	bool wait;    /* --idle wait: sleep between sends */
+	bool sock_io; /* --session-io socket: plain recv/send for the OUCH session */
 };
 
 /* Latency percentiles of one histogram, ns. */
@@ -118,8 +125,16 @@ struct e2e {
 	struct e2e_opts o;
 	int md_fd;
 	int lfd;
-	struct ps_soup_server_conn conn;
+	struct ps_soup_server_conn conn; /* --session-io uring */
 	void *conn_mem;
+	/* --session-io socket: the accepted connection, its receive stream and
+	 * the bytes not yet sent. */
+	int fd;
+	struct ps_soup_stream rx;
+	uint8_t *rx_mem;
+	uint8_t *tx;
+	uint32_t tx_len;
+	uint64_t last_tx_ns;
 	struct e2e_slot *slots;
 	struct ps_hist hist;  /* from the scheduled send */
 	struct ps_hist whist; /* from the actual send */
@@ -171,9 +186,13 @@ static void usage(FILE *f)
 		"                           NAME (ip netns), e.g. to reach a veth for DPDK\n"
 		"  --cpu N                  pin this process to CPU N\n"
 		"  --idle spin|wait         between sends: poll the order session (spin,\n"
-		"                           default) or sleep in io_uring until an order\n"
-		"                           arrives or the next send is due (wait: for hosts\n"
-		"                           where this process shares its CPU)\n"
+		"                           default) or sleep until an order arrives or the\n"
+		"                           next send is due (wait: for hosts where this\n"
+		"                           process shares its CPU)\n"
+		"  --session-io socket|uring  the OUCH session's I/O: plain non-blocking\n"
+		"                           recv/send (socket, default: the leanest receive\n"
+		"                           path, as sockperf's) or Perseus's io_uring\n"
+		"                           transport (uring)\n"
 		"  --json FILE              write every step as JSON\n"
 		"  --hdr-dir DIR            write DIR/e2e-RATE.hdr and DIR/wire-RATE.hdr\n"
 		"                           (HdrHistogram percentile distributions in\n"
@@ -255,6 +274,7 @@ static int parse_args(struct e2e_opts *o, int argc, char **argv, bool *help)
 				.rates = { 10000 },
 				.rate_count = 1,
 				.cpu = -1,
+				.sock_io = true,
 				.symbol = "PRSB",
 				.session = "BENCH" };
 	for (int i = 1; i < argc; i++) {
@@ -304,6 +324,9 @@ static int parse_args(struct e2e_opts *o, int argc, char **argv, bool *help)
 		} else if (!strcmp(a, "--session")) {
 			ok = strlen(v) >= 1 && strlen(v) <= PS_MOLDUDP_SESSION_LEN;
 			o->session = v;
+		} else if (!strcmp(a, "--session-io")) {
+			ok = !strcmp(v, "socket") || !strcmp(v, "uring");
+			o->sock_io = !strcmp(v, "socket");
 		} else if (!strcmp(a, "--idle")) {
 			ok = !strcmp(v, "spin") || !strcmp(v, "wait");
 			o->wait = !strcmp(v, "wait");
@@ -391,6 +414,27 @@ static void on_event(void *ctx, int event, int err)
 		b->gone = true;
 }
 
+/* Room for one Sequenced Data packet of len payload bytes; NULL when full. */
+static uint8_t *claim(struct e2e *b, uint16_t len)
+{
+	uint8_t *p;
+
+	if (!b->o.sock_io)
+		return ps_soup_server_conn_claim(&b->conn, len);
+	if (b->fd < 0 || TX_CAP - b->tx_len < PS_SOUP_HDR_LEN + (uint32_t)len)
+		return NULL;
+	p = b->tx + b->tx_len;
+	ps_soup_put_header(p, PS_SOUP_SEQUENCED, len);
+	b->tx_len += PS_SOUP_HDR_LEN + len;
+	return p + PS_SOUP_HDR_LEN;
+}
+
+static void commit(struct e2e *b)
+{
+	if (!b->o.sock_io)
+		ps_soup_server_conn_commit(&b->conn, ps_now_ns());
+}
+
 /* Accepted, then Canceled (an IOC that found nothing): the engine's OMS and
  * risk close the order, so nothing piles up however long the run. */
 static void answer(struct e2e *b, const struct ps_ouch_enter_order *o)
@@ -415,16 +459,16 @@ static void answer(struct e2e *b, const struct ps_ouch_enter_order *o)
 	memcpy(a.stock, o->stock, PS_OUCH_STOCK_LEN);
 	memcpy(a.firm, o->firm, PS_OUCH_FIRM_LEN);
 	memcpy(c.token, o->token, PS_OUCH_TOKEN_LEN);
-	p = ps_soup_server_conn_claim(&b->conn, PS_OUCH_ACCEPTED_LEN);
+	p = claim(b, PS_OUCH_ACCEPTED_LEN);
 	if (!p)
 		return;
 	ps_ouch_encode_accepted(p, PS_OUCH_ACCEPTED, &a);
-	ps_soup_server_conn_commit(&b->conn, ps_now_ns());
-	p = ps_soup_server_conn_claim(&b->conn, PS_OUCH_CANCELED_LEN);
+	commit(b);
+	p = claim(b, PS_OUCH_CANCELED_LEN);
 	if (!p)
 		return;
 	ps_ouch_encode_canceled(p, PS_OUCH_CANCELED, &c);
-	ps_soup_server_conn_commit(&b->conn, ps_now_ns());
+	commit(b);
 }
 
 static void on_msg(void *ctx, const uint8_t *msg, uint16_t len)
@@ -464,10 +508,121 @@ static uint64_t now_ns(void)
 	return ps_now_ns();
 }
 
+static void sock_drop(struct e2e *b)
+{
+	close(b->fd);
+	b->fd = -1;
+	b->gone = true;
+}
+
+static void sock_flush(struct e2e *b)
+{
+	ssize_t n;
+
+	if (!b->tx_len)
+		return;
+	n = send(b->fd, b->tx, b->tx_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			sock_drop(b);
+		return;
+	}
+	memmove(b->tx, b->tx + n, b->tx_len - (uint32_t)n);
+	b->tx_len -= (uint32_t)n;
+	b->last_tx_ns = now_ns();
+}
+
+static void sock_packet(struct e2e *b, const struct ps_soup_packet *pkt)
+{
+	struct ps_soup_login_request req;
+
+	switch (pkt->type) {
+	case PS_SOUP_UNSEQUENCED:
+		on_msg(b, pkt->payload, pkt->payload_len);
+		break;
+	case PS_SOUP_LOGIN_REQUEST:
+		if (ps_soup_decode_login_request(pkt->payload, pkt->payload_len, &req) ||
+		    TX_CAP - b->tx_len < PS_SOUP_HDR_LEN + PS_SOUP_LOGIN_ACC_LEN) {
+			sock_drop(b);
+			return;
+		}
+		b->tx_len += (uint32_t)ps_soup_encode_login_accepted(b->tx + b->tx_len, "BENCH",
+								     req.seq ? req.seq : 1);
+		b->logged_in = true;
+		break;
+	case PS_SOUP_LOGOUT_REQUEST:
+		sock_drop(b);
+		break;
+	default: /* client heartbeats, debug */
+		break;
+	}
+}
+
+/* --session-io socket: the OUCH session over plain non-blocking recv and
+ * send, the leanest receive path a venue could have. */
+static void sock_poll(struct e2e *b)
+{
+	struct ps_soup_packet pkt;
+	uint32_t room;
+	uint8_t *p;
+	ssize_t n;
+	int rc;
+
+	if (b->fd < 0) {
+		if (b->gone || (b->fd = ps_tcp_accept(b->lfd)) < 0) {
+			b->fd = -1;
+			return;
+		}
+		ps_soup_stream_reset(&b->rx);
+		b->tx_len = 0;
+		b->last_tx_ns = now_ns();
+	}
+	for (;;) {
+		p = ps_soup_stream_write_ptr(&b->rx, &room);
+		n = room ? recv(b->fd, p, room, MSG_DONTWAIT) : 0;
+		if (n <= 0) {
+			if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+				sock_drop(b);
+			break;
+		}
+		ps_soup_stream_commit(&b->rx, (uint32_t)n);
+		while ((rc = ps_soup_stream_next(&b->rx, &pkt)) == 1 && b->fd >= 0)
+			sock_packet(b, &pkt);
+		if (rc < 0 && b->fd >= 0)
+			sock_drop(b);
+		if (b->fd < 0 || (uint32_t)n < room)
+			break;
+	}
+	if (b->fd < 0)
+		return;
+	if (b->logged_in && !b->tx_len && now_ns() - b->last_tx_ns >= HEARTBEAT_NS)
+		b->tx_len = (uint32_t)ps_soup_encode_empty(b->tx, PS_SOUP_SERVER_HEARTBEAT);
+	sock_flush(b);
+}
+
+/* --idle wait: sleep until the session has bytes or timeout_ns passes. */
+static void wait_conn(struct e2e *b, uint64_t timeout_ns)
+{
+	if (!b->o.sock_io) {
+		ps_tcp_uring_wait(&b->conn.tcp, timeout_ns);
+		return;
+	}
+	if (b->fd >= 0) {
+		struct pollfd pfd = { .fd = b->fd, .events = POLLIN };
+		struct timespec ts = { .tv_sec = (time_t)(timeout_ns / 1000000000u),
+				       .tv_nsec = (long)(timeout_ns % 1000000000u) };
+		ppoll(&pfd, 1, &ts, NULL);
+	}
+}
+
 static void poll_conn(struct e2e *b)
 {
 	uint64_t t = now_ns();
 
+	if (b->o.sock_io) {
+		sock_poll(b);
+		return;
+	}
 	if (ps_soup_server_conn_state(&b->conn) == PS_SOUP_SERVER_IDLE) {
 		int fd = ps_tcp_accept(b->lfd);
 		if (fd >= 0 && ps_soup_server_conn_adopt(&b->conn, fd, t))
@@ -597,8 +752,7 @@ static int run_rate(struct e2e *b, uint32_t rate, uint64_t *k, struct e2e_step *
 				 * next send (then spin to it); the wake-up on an order
 				 * is part of what is measured, as in sockperf's
 				 * blocking receive. */
-				ps_tcp_uring_wait(&b->conn.tcp,
-						  ps_tsc_to_ns(due - now) - WAKE_EARLY_NS);
+				wait_conn(b, ps_tsc_to_ns(due - now) - WAKE_EARLY_NS);
 			poll_conn(b);
 			continue;
 		}
@@ -699,19 +853,17 @@ static int write_json(const struct e2e *b, const struct e2e_step *st, uint32_t n
 
 static int setup(struct e2e *b)
 {
-	/* Heartbeats every 50 ms of quiet: the engine's session counts as caught
-	 * up (and sends orders) from the first heartbeat after its login. */
-	struct ps_soup_server_config sc = { .heartbeat_ns = 50000000ull,
+	struct ps_soup_server_config sc = { .heartbeat_ns = HEARTBEAT_NS,
 					    .timeout_ns = 30000000000ull,
 					    .login_timeout_ns = 10000000000ull,
-					    .tx_cap = 8u << 20,
+					    .tx_cap = TX_CAP,
 					    .on_login = on_login,
 					    .on_msg = on_msg,
 					    .on_event = on_event,
 					    .ctx = b };
 	int rc;
 
-	b->md_fd = b->lfd = -1;
+	b->md_fd = b->lfd = b->fd = -1;
 	ps_ouch_pad(b->stock, 8, b->o.symbol);
 	ps_moldudp_session_copy(b->session, b->o.session);
 	b->seq = 1;
@@ -722,11 +874,21 @@ static int setup(struct e2e *b)
 	if (!b->slots || !b->hist_mem || !b->whist_mem || !b->conn_mem ||
 	    ps_hist_init(&b->hist, b->hist_mem) || ps_hist_init(&b->whist, b->whist_mem))
 		return -ENOMEM;
-	rc = ps_soup_server_conn_init(&b->conn, b->conn_mem, &sc);
-	if (rc) {
+	if (b->o.sock_io) {
 		ps_free(b->conn_mem);
 		b->conn_mem = NULL;
-		return rc;
+		b->rx_mem = ps_alloc(RX_CAP);
+		b->tx = ps_alloc(TX_CAP);
+		if (!b->rx_mem || !b->tx ||
+		    ps_soup_stream_init(&b->rx, b->rx_mem, RX_CAP, PS_SOUP_DIR_FROM_CLIENT))
+			return -ENOMEM;
+	} else {
+		rc = ps_soup_server_conn_init(&b->conn, b->conn_mem, &sc);
+		if (rc) {
+			ps_free(b->conn_mem);
+			b->conn_mem = NULL;
+			return rc;
+		}
 	}
 	b->md_fd = md_socket(b->o.netns);
 	if (b->md_fd < 0)
@@ -741,6 +903,13 @@ static void teardown(struct e2e *b)
 		ps_soup_server_conn_fini(&b->conn);
 		ps_free(b->conn_mem);
 	}
+	if (b->rx_mem) {
+		ps_soup_stream_fini(&b->rx);
+		ps_free(b->rx_mem);
+	}
+	ps_free(b->tx);
+	if (b->fd >= 0)
+		close(b->fd);
 	if (b->lfd >= 0)
 		close(b->lfd);
 	if (b->md_fd >= 0)

@@ -336,7 +336,7 @@ static inline uint64_t eng_now_ns(void)
 }
 
 /* engine_config.c */
-int eng_config_read(struct eng_cfg *c, struct ps_config *cfg, char *err, size_t err_len);
+int eng_config_read(struct eng_cfg *e, struct ps_config *c, char *err, size_t err_len);
 
 /* stage_*.c: open (cold), poll (hot, returns work done), close (cold) */
 int eng_md_open(struct eng_md *md, struct ps_engine *e, char *err, size_t err_len);

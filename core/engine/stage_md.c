@@ -141,7 +141,7 @@ int eng_md_open(struct eng_md *md, struct ps_engine *e, char *err, size_t err_le
 	mc.send_request = send_request;
 	mc.ctx = md;
 	md->sess_mem = ps_alloc_aligned(64, ps_moldudp_session_memsize(&mc));
-	if (!md->sess_mem || (rc = ps_moldudp_session_init(&md->sess, md->sess_mem, &mc))) {
+	if (!md->sess_mem || ps_moldudp_session_init(&md->sess, md->sess_mem, &mc)) {
 		snprintf(err, err_len, "feed: cannot set up the MoldUDP64 session");
 		return -ENOMEM;
 	}
@@ -156,7 +156,14 @@ int eng_md_open(struct eng_md *md, struct ps_engine *e, char *err, size_t err_le
 		memcpy(host, f->rerequest, (size_t)(colon - f->rerequest));
 		host[colon - f->rerequest] = '\0';
 		md->req_addr.sin_family = AF_INET;
-		md->req_addr.sin_port = htons((uint16_t)atoi(colon + 1));
+		char *end;
+		long port = strtol(colon + 1, &end, 10);
+		if (*end || port <= 0 || port > 65535) {
+			snprintf(err, err_len, "[feed] rerequest = %s: expected IPv4:PORT",
+				 f->rerequest);
+			return PS_ECONFIG;
+		}
+		md->req_addr.sin_port = htons((uint16_t)port);
 		if (inet_pton(AF_INET, host, &md->req_addr.sin_addr) != 1) {
 			snprintf(err, err_len, "[feed] rerequest = %s: expected IPv4:PORT",
 				 f->rerequest);

@@ -400,7 +400,7 @@ static void send_executed(struct ps_venue *v, struct vorder *o, uint32_t qty, in
 				      .shares = qty,
 				      .price = (uint32_t)price,
 				      .liquidity_flag = (uint8_t)liquidity };
-	uint8_t buf[PS_OUCH_MAX_LEN];
+	uint8_t buf[PS_OUCH_MAX_LEN] = { 0 };
 	struct vuser *u = &v->users[o->user];
 
 	memcpy(e.token, o->token, PS_OUCH_TOKEN_LEN);
@@ -423,7 +423,7 @@ static void send_canceled(struct ps_venue *v, struct vorder *o, uint32_t qty, ch
 	struct ps_ouch_canceled c = { .timestamp_ns = v->day_now_ns,
 				      .decrement_shares = qty,
 				      .reason = (uint8_t)reason };
-	uint8_t buf[PS_OUCH_MAX_LEN];
+	uint8_t buf[PS_OUCH_MAX_LEN] = { 0 };
 
 	memcpy(c.token, o->token, PS_OUCH_TOKEN_LEN);
 	user_send(v, o->user, buf, (uint16_t)ps_ouch_encode_canceled(buf, PS_OUCH_CANCELED, &c));
@@ -432,7 +432,7 @@ static void send_canceled(struct ps_venue *v, struct vorder *o, uint32_t qty, ch
 static void send_rejected(struct ps_venue *v, int user, const char *token, char reason)
 {
 	struct ps_ouch_token_event r = { .timestamp_ns = v->day_now_ns, .reason = (uint8_t)reason };
-	uint8_t buf[PS_OUCH_MAX_LEN];
+	uint8_t buf[PS_OUCH_MAX_LEN] = { 0 };
 
 	memcpy(r.token, token, PS_OUCH_TOKEN_LEN);
 	user_send(v, user, buf, (uint16_t)ps_ouch_encode_token_event(buf, PS_OUCH_REJECTED, &r));
@@ -456,7 +456,7 @@ static void send_accepted(struct ps_venue *v, const struct vorder *o, uint8_t ty
 		.order_state = PS_OUCH_ORDER_STATE_LIVE,
 		.bbo_weight = ' ',
 	};
-	uint8_t buf[PS_OUCH_MAX_LEN];
+	uint8_t buf[PS_OUCH_MAX_LEN] = { 0 };
 
 	memcpy(a.token, o->token, PS_OUCH_TOKEN_LEN);
 	memcpy(a.stock, v->symbol, PS_OUCH_STOCK_LEN);

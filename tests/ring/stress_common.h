@@ -17,7 +17,7 @@
 
 /* Wall-clock cap per stress run; a run that passes it fails with a message. */
 #ifndef STRESS_CAP_S
-#define STRESS_CAP_S 150.0
+#define STRESS_CAP_S 120.0
 #endif
 
 static inline double stress_now_s(void)

@@ -154,7 +154,7 @@ static void enter(struct client *c, const char *token, uint8_t side, uint32_t sh
 
 static struct ps_ouch_msg expect(struct client *c, uint8_t type)
 {
-	struct ps_ouch_msg m;
+	struct ps_ouch_msg m = { 0 };
 	struct ps_soup_packet p = next(c);
 
 	assert_int_equal(p.type, PS_SOUP_SEQUENCED);

@@ -170,7 +170,8 @@ static inline size_t ps_soup_encode_data(uint8_t *out, uint8_t type, const void 
 					 uint16_t len)
 {
 	ps_soup_put_header(out, type, len);
-	memcpy(out + PS_SOUP_HDR_LEN, payload, len);
+	if (len) /* an empty payload may be NULL */
+		memcpy(out + PS_SOUP_HDR_LEN, payload, len);
 	return PS_SOUP_HDR_LEN + (size_t)len;
 }
 
