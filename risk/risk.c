@@ -818,6 +818,35 @@ void ps_risk_on_fill(struct ps_risk *r, uint32_t order, int64_t price, uint32_t 
 	fill_throttle(r, &r->strat[sid], sid, now_ns);
 }
 
+void ps_risk_on_fill_ended(struct ps_risk *r, uint32_t instrument, unsigned side, uint16_t strategy,
+			   int64_t price, uint32_t qty, uint64_t now_ns)
+{
+	struct ps_risk_instr *ins;
+	bool was_open;
+
+	if (instrument >= r->instrument_count || side > 1 || qty == 0)
+		return;
+	if (ps_unlikely(ps_risk__board_seq(r->board) != r->seen_seq))
+		ps_risk_refresh(r, now_ns);
+	r->last_ns = PS_MAX(r->last_ns, now_ns);
+	ins = &r->instr[instrument];
+	was_open = is_open(ins);
+	/* No working quantity to release: the order already stopped counting. */
+	int64_t cost_before = ins->cost;
+	int64_t realized = position_apply(ins, side, qty, price);
+	ins->realized += realized;
+	r->realized_total += realized;
+	r->cost_total += ins->cost - cost_before;
+	ins->mark = price;
+	ins->has_mark = 1;
+	open_update(r, ins, was_open);
+	revalue(r, ins);
+	equity_update(r);
+	exits(r, ins, instrument);
+	if (strategy < r->strategy_count)
+		fill_throttle(r, &r->strat[strategy], strategy, now_ns);
+}
+
 void ps_risk_on_mark(struct ps_risk *r, uint32_t instrument, int64_t price, uint64_t now_ns)
 {
 	struct ps_risk_instr *ins;

@@ -401,6 +401,9 @@ void ps_engine_print_summary(struct ps_engine *e, FILE *f)
 	if (x->adopted)
 		fprintf(f, "  %-26s %llu (sent, journal record lost in a crash)\n",
 			"orders adopted from venue", (unsigned long long)x->adopted);
+	if (x->cancel_timeouts)
+		fprintf(f, "  %-26s %llu (the venue did not hold them)\n", "cancels unanswered",
+			(unsigned long long)x->cancel_timeouts);
 	fprintf(f, "  %-26s %llu fills, %llu shares\n", "fills", (unsigned long long)x->fills,
 		(unsigned long long)x->filled_qty);
 	fprintf(f, "  %-26s %llu risk, %llu venue\n", "rejects",

@@ -603,7 +603,14 @@ void eng_exec_apply(struct eng_exec *x, uint64_t seq, const uint8_t *msg, uint16
 		struct eng_order_meta *mt = &x->meta[h];
 		if (o->state == PS_OMS_STATE_PENDING_REPLACE)
 			mt->race_qty += m.u.executed.shares;
-		ps_risk_on_fill(x->risk, mt->risk, m.u.executed.price, m.u.executed.shares, now);
+		if (mt->live && ps_risk_order_counts(x->risk, mt->risk, o->instrument, mt->side,
+						     mt->strategy_id))
+			ps_risk_on_fill(x->risk, mt->risk, m.u.executed.price, m.u.executed.shares,
+					now);
+		else /* ended in risk's view (cancel taken as lost, replace race): the
+		      * position still moves */
+			ps_risk_on_fill_ended(x->risk, o->instrument, mt->side, mt->strategy_id,
+					      m.u.executed.price, m.u.executed.shares, now);
 		x->fills++;
 		x->filled_qty += m.u.executed.shares;
 		eng_count(x->e, ENG_C_FILLS, 1);
@@ -771,8 +778,24 @@ int eng_exec_poll(struct eng_exec *x)
 	if (e->cfg.mode != PS_ENGINE_REPLAY &&
 	    (!e->cfg.journal_on || !jring_low_by(e, JOURNAL_ROOM)))
 		work += (int)ps_soup_client_poll(&x->soup, now);
-	if (ps_oms_poll_timeouts(&x->oms, now, hs, PS_ARRAY_SIZE(hs)))
+	if ((n = ps_oms_poll_timeouts(&x->oms, now, hs, PS_ARRAY_SIZE(hs)))) {
 		work++;
+		for (uint32_t i = 0; i < n; i++) {
+			/* A cancel the venue never answered while the session was up:
+			 * OUCH ignores a cancel for an order it does not hold, and a
+			 * live one would have been answered with Canceled. So the order
+			 * is not working at the venue: stop counting it against risk
+			 * (its side would block our own quotes as a self-trade forever)
+			 * and tell the strategy its order is gone. */
+			const struct ps_oms_order *o = ps_oms_order_get(&x->oms, hs[i]);
+			if (x->caught_up && o->prev_state == PS_OMS_STATE_PENDING_CANCEL &&
+			    x->meta[hs[i]].live) {
+				order_ended(x, hs[i], true, now);
+				report(x, hs[i], PS_REPORT_CANCELED, o->price, 0, 0, PS_ETIMEOUT);
+				x->cancel_timeouts++;
+			}
+		}
+	}
 	if (eng_phase(e) >= ENG_STOP_EXEC) {
 		if (!x->cancel_sent_at_exit) {
 			x->cancel_sent_at_exit = true;

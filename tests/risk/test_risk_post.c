@@ -63,6 +63,36 @@ static void test_risk_post_average_price_and_pnl(void **state)
 	assert_int_equal(t.unrealized, 0);
 }
 
+static void test_risk_post_fill_after_the_order_ended_still_moves_the_position(void **state)
+{
+	struct fx *f = *state;
+	struct ps_risk_position p;
+
+	/* Sent, then taken as gone (a cancel nobody answered): working released. */
+	uint32_t h = send(f, 0, PS_SIDE_BUY, 1000000, 100, T0);
+	assert_true(ps_risk_order_counts(f->r, h, 0, PS_SIDE_BUY, 0));
+	ps_risk_on_cancel(f->r, h, T0);
+	assert_false(ps_risk_order_counts(f->r, h, 0, PS_SIDE_BUY, 0));
+	ps_risk_position_get(f->r, 0, &p);
+	assert_int_equal(p.working_buy, 0);
+	/* ...and yet the venue filled 60 of it: the position must show them. */
+	ps_risk_on_fill_ended(f->r, 0, PS_SIDE_BUY, 0, 1000000, 60, T0);
+	ps_risk_position_get(f->r, 0, &p);
+	assert_int_equal(p.pos, 60);
+	assert_int_equal(p.cost, 60 * 1000000);
+	assert_int_equal(p.working_buy, 0);
+	/* A sell after it closes it with realized PnL, as any fill would. */
+	ps_risk_on_fill_ended(f->r, 0, PS_SIDE_SELL, 0, 1010000, 60, T0);
+	ps_risk_position_get(f->r, 0, &p);
+	assert_int_equal(p.pos, 0);
+	assert_int_equal(p.realized, 60 * 10000);
+	/* Out-of-range arguments change nothing. */
+	ps_risk_on_fill_ended(f->r, FX_INSTR, PS_SIDE_BUY, 0, 1000000, 10, T0);
+	ps_risk_on_fill_ended(f->r, 0, 2, 0, 1000000, 10, T0);
+	ps_risk_position_get(f->r, 0, &p);
+	assert_int_equal(p.pos, 0);
+}
+
 static void test_risk_post_partial_close_truncates_cost(void **state)
 {
 	struct fx *f = *state;
@@ -263,6 +293,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_risk_post_average_price_and_pnl),
 		T(test_risk_post_partial_close_truncates_cost),
+		T(test_risk_post_fill_after_the_order_ended_still_moves_the_position),
 		T(test_risk_post_daily_loss_escalates_and_latches_halt),
 		T(test_risk_post_throttle_slows_session_orders),
 		T(test_risk_post_drawdown_latches_reducing),

@@ -567,6 +567,24 @@ PS_API void ps_risk_on_cancel(struct ps_risk *r, uint32_t order, uint64_t now_ns
 /* qty shares of the order filled at price: position, PnL, throttle, exits. */
 PS_API void ps_risk_on_fill(struct ps_risk *r, uint32_t order, int64_t price, uint32_t qty,
 			    uint64_t now_ns);
+/* Whether risk still counts `order` as the working order of this
+ * instrument, side and strategy (a slot is reused once its order ends). */
+static inline bool ps_risk_order_counts(const struct ps_risk *r, uint32_t order,
+					uint32_t instrument, unsigned side, uint16_t strategy)
+{
+	const struct ps_risk_order *o;
+
+	if (order >= r->order_capacity)
+		return false;
+	o = &r->orders[order];
+	return o->live && o->instrument == instrument && o->side == side && o->strategy == strategy;
+}
+
+/* A fill of an order that no longer counts (it ended: cancelled, taken as
+ * gone after an unanswered cancel, or its leaves were used up by a replace
+ * race): the position and PnL still change; no working quantity does. */
+PS_API void ps_risk_on_fill_ended(struct ps_risk *r, uint32_t instrument, unsigned side,
+				  uint16_t strategy, int64_t price, uint32_t qty, uint64_t now_ns);
 /* Mark-to-market price of an instrument: PnL, equity, escalation, exits. */
 PS_API void ps_risk_on_mark(struct ps_risk *r, uint32_t instrument, int64_t price, uint64_t now_ns);
 
