@@ -850,6 +850,15 @@ def main():
     t0 = time.time()
     out = os.path.abspath(a.out)
     os.makedirs(out, exist_ok=True)
+    # What an earlier run left here would be mistaken for this run's results
+    # (bench.json is this run's: bench.sh wrote it just before).
+    for name in os.listdir(out):
+        path = os.path.join(out, name)
+        if name.startswith(("e2e-", "sockperf", "plot-")) and os.path.isdir(path):
+            shutil.rmtree(path, ignore_errors=True)
+        elif name.startswith(("sockperf", "plot-")) or name in (
+                "results.json", "bench-report.md") or name.endswith((".png", ".svg")):
+            os.unlink(path)
     perseus = os.path.join(os.path.abspath(a.build), "perseus")
     if not os.access(perseus, os.X_OK):
         print("bench_suite: %s not found: build first" % perseus, file=sys.stderr)

@@ -353,6 +353,26 @@ static void print_money(FILE *f, const char *label, int64_t v)
 		(long long)(a % 10000));
 }
 
+/* Peak and current resident memory of the process (/proc/self/status). */
+static void print_memory(FILE *f)
+{
+	char line[256], hwm[64] = "?", rss[64] = "?";
+	FILE *st = fopen("/proc/self/status", "r");
+
+	if (!st)
+		return;
+	while (fgets(line, sizeof(line), st)) {
+		if (!strncmp(line, "VmHWM:", 6))
+			snprintf(hwm, sizeof(hwm), "%s", line + 6 + strspn(line + 6, " \t"));
+		else if (!strncmp(line, "VmRSS:", 6))
+			snprintf(rss, sizeof(rss), "%s", line + 6 + strspn(line + 6, " \t"));
+	}
+	fclose(st);
+	hwm[strcspn(hwm, "\n")] = '\0';
+	rss[strcspn(rss, "\n")] = '\0';
+	fprintf(f, "  %-26s peak %s, now %s\n", "resident memory", hwm, rss);
+}
+
 static void print_hist(FILE *f, const char *label, const struct ps_hist *h)
 {
 	if (!ps_hist_count(h)) {
@@ -425,6 +445,7 @@ void ps_engine_print_summary(struct ps_engine *e, FILE *f)
 	fprintf(f, "  %-26s %llu records (%s)\n", "journal",
 		(unsigned long long)eng_get(e, ENG_C_JOURNAL_RECORDS),
 		e->cfg.journal_on ? e->cfg.journal_dir : "off");
+	print_memory(f);
 	fprintf(f, "latency inside the process (from packet received)\n");
 	print_hist(f, "md: packet -> book", &e->md.hist);
 	print_hist(f, "book: apply + strategy", &e->book.hist);

@@ -26,10 +26,11 @@
 enum { TAG_BID = 1, TAG_ASK = 2 };
 
 struct quote {
-	int64_t price;
-	uint64_t last_ns; /* when the last request for this side was sent */
-	bool live;        /* accepted and not yet filled or cancelled */
-	bool pending;     /* a request is in flight */
+	int64_t price;     /* of the live order, as the venue acknowledged it */
+	int64_t req_price; /* of the request in flight (pending) */
+	uint64_t last_ns;  /* when the last request for this side was sent */
+	bool live;         /* accepted and not yet filled or cancelled */
+	bool pending;      /* a request is in flight */
 };
 
 struct mm {
@@ -103,6 +104,7 @@ static void request(struct ps_strategy *s, struct mm *m, unsigned side, uint8_t 
 		.tag = side == PS_SIDE_BUY ? TAG_BID : TAG_ASK,
 	};
 	m->q[side].pending = true;
+	m->q[side].req_price = price;
 	m->q[side].last_ns = s->now_ns;
 }
 
@@ -148,11 +150,19 @@ static void mm_on_book(struct ps_strategy *s, const struct ps_book *book,
 		bid = ba->price - m->tick;
 	if (ask <= bb->price)
 		ask = bb->price + m->tick;
-	/* Never cross our own other quote either (a self-trade risk refuses). */
-	if (m->q[PS_SIDE_SELL].live && bid >= m->q[PS_SIDE_SELL].price)
-		bid = m->q[PS_SIDE_SELL].price - m->tick;
-	if (m->q[PS_SIDE_BUY].live && ask <= m->q[PS_SIDE_BUY].price)
-		ask = m->q[PS_SIDE_BUY].price + m->tick;
+	/* Never cross our own other quote either (risk refuses a self-trade),
+	 * at its acknowledged price nor at the price of a request in flight. */
+	const struct quote *qa = &m->q[PS_SIDE_SELL], *qb = &m->q[PS_SIDE_BUY];
+	int64_t low_ask = qa->live ? qa->price : INT64_MAX;
+	int64_t high_bid = qb->live ? qb->price : INT64_MIN;
+	if (qa->pending && qa->req_price < low_ask)
+		low_ask = qa->req_price;
+	if (qb->pending && qb->req_price > high_bid)
+		high_bid = qb->req_price;
+	if (bid >= low_ask)
+		bid = low_ask - m->tick;
+	if (ask <= high_bid)
+		ask = high_bid + m->tick;
 	if (bid <= 0)
 		return;
 	quote_side(s, m, PS_SIDE_BUY, bid, s->position + (int64_t)m->qty <= m->max_position, out);
