@@ -287,12 +287,17 @@ int ps_engine_run(struct ps_engine *e, volatile sig_atomic_t *stop)
 		uint64_t now = eng_now_ns();
 		if (e->cfg.duration_s > 0 && (double)(now - e->start_ns) / 1e9 >= e->cfg.duration_s)
 			break;
-		if (e->md.ended && e->cfg.feed_idle_exit_s > 0) {
+		/* Relaxed loads: partners of the md thread's relaxed stores; a
+		 * late view only delays the stop by one round. The packet time is
+		 * read after now, and a newer one than now means "just now". */
+		uint64_t last = atomic_load_explicit(&e->md.last_pkt_ns, memory_order_relaxed);
+		if (atomic_load_explicit(&e->md.ended, memory_order_relaxed) &&
+		    e->cfg.feed_idle_exit_s > 0) {
 			fprintf(stderr, "perseus: the feed ended its session: shutting down\n");
 			break;
 		}
-		if (e->cfg.feed_idle_exit_s > 0 && e->md.last_pkt_ns &&
-		    (double)(now - e->md.last_pkt_ns) / 1e9 >= e->cfg.feed_idle_exit_s) {
+		if (e->cfg.feed_idle_exit_s > 0 && last && last < now &&
+		    (double)(now - last) / 1e9 >= e->cfg.feed_idle_exit_s) {
 			fprintf(stderr, "perseus: no market data for %.1f s: shutting down\n",
 				e->cfg.feed_idle_exit_s);
 			break;

@@ -131,6 +131,8 @@ static int read_feed(struct eng_cfg *e, struct ps_config *c, char *err, size_t e
 	GET(ps_config_get_strbuf(c, sec, "session", "", f->session, sizeof(f->session), err,
 				 err_len));
 	GET(ps_config_get_strbuf(c, sec, "pcap", "", f->pcap, sizeof(f->pcap), err, err_len));
+	GET(ps_config_get_strbuf(c, sec, "eal_args", "", f->eal_args, sizeof(f->eal_args), err,
+				 err_len));
 	if (f->kind == PS_SOURCE_PCAP && !f->pcap[0])
 		return bad(c, sec, "pcap", err, err_len, "source = pcap needs pcap = FILE");
 	return 0;
@@ -220,8 +222,8 @@ int eng_config_read(struct eng_cfg *e, struct ps_config *c, char *err, size_t er
 						   "mlock",
 						   NULL };
 	static const char *const thread_keys[] = { "cpu", "stages", "idle", "priority", NULL };
-	static const char *const feed_keys[] = { "source",  "listen", "group", "rerequest",
-						 "session", "pcap",   NULL };
+	static const char *const feed_keys[] = { "source",  "listen", "group",    "rerequest",
+						 "session", "pcap",   "eal_args", NULL };
 	static const char *const venue_keys[] = {
 		"protocol",         "connect", "user",         "password_env", "password_file",
 		"session",          "firm",    "token_prefix", "heartbeat_ms", "timeout_ms",

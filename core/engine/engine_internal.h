@@ -88,6 +88,7 @@ struct eng_feed_cfg {
 	char rerequest[64]; /* HOST:PORT, "" = no re-requests */
 	char session[11];
 	char pcap[256];
+	char eal_args[192]; /* dpdk: EAL arguments, e.g. "--no-huge -m 256 --vdev=..." */
 };
 
 struct eng_venue_cfg {
@@ -153,8 +154,10 @@ struct eng_md {
 	struct ps_hist hist; /* decode time per packet, ns */
 	void *hist_mem;
 	uint64_t packets, events, stale_events;
-	uint64_t last_pkt_ns;
-	bool ended;
+	/* Written by the md thread, read by the main thread's watchdog: relaxed
+	 * atomics, since nothing else is published through them. */
+	_Atomic uint64_t last_pkt_ns;
+	_Atomic bool ended;
 };
 
 struct eng_book {

@@ -89,7 +89,8 @@ static void on_event(void *ctx, const struct ps_moldudp_event *mev)
 		to_book(md, &ev);
 		break;
 	case PS_MOLDUDP_EV_END_OF_SESSION:
-		md->ended = true;
+		/* Relaxed: a flag for the main thread's watchdog (partner: its load). */
+		atomic_store_explicit(&md->ended, true, memory_order_relaxed);
 		break;
 	default:
 		break;
@@ -178,6 +179,7 @@ int eng_md_open(struct eng_md *md, struct ps_engine *e, char *err, size_t err_le
 	sc.port = f->port;
 	sc.mcast_group = f->group[0] ? f->group : NULL;
 	sc.path = f->pcap[0] ? f->pcap : NULL;
+	sc.eal_args = f->eal_args[0] ? f->eal_args : NULL;
 	sc.rcvbuf_bytes = 8 << 20;
 	rc = ps_source_open(&md->src, &sc);
 	if (rc) {
@@ -222,7 +224,8 @@ int eng_md_poll(struct eng_md *md)
 		ps_moldudp_session_poll(&md->sess, eng_now_ns());
 	}
 	if (n) {
-		md->last_pkt_ns = eng_now_ns();
+		/* Relaxed: read only by the main thread's idle watchdog. */
+		atomic_store_explicit(&md->last_pkt_ns, eng_now_ns(), memory_order_relaxed);
 		eng_set(md->e, ENG_C_MD_PACKETS, md->packets);
 		eng_set(md->e, ENG_C_MD_EVENTS, md->events);
 	}
