@@ -31,10 +31,24 @@ static struct ps_ouch_enter_tmpl enter_tmpl[2]; /* by enum ps_tif; read-only aft
 
 /* ---- reports to the book stage -------------------------------------------- */
 
+/* Hand a report to the book stage: a direct call when both run on this
+ * thread, ring C otherwise (waiting, never dropping, while it is full). */
+static void to_book(struct ps_engine *e, const struct ps_exec_report *r)
+{
+	if (!e->split_book_exec) {
+		eng_book_on_report(&e->book, r);
+		return;
+	}
+	while (!ps_ring_spsc_enqueue(&e->ring_c, r)) {
+		if (eng_phase(e) >= ENG_STOP_COLD)
+			return;
+		ps_cpu_relax();
+	}
+}
+
 static void report(struct eng_exec *x, uint32_t h, uint8_t type, int64_t price, uint32_t qty,
 		   uint32_t leaves, int32_t reason)
 {
-	struct ps_engine *e = x->e;
 	const struct eng_order_meta *mt = &x->meta[h];
 	const struct ps_oms_order *o = ps_oms_order_get(&x->oms, h);
 	struct ps_exec_report r = {
@@ -51,22 +65,13 @@ static void report(struct eng_exec *x, uint32_t h, uint8_t type, int64_t price, 
 		.side = mt->side,
 	};
 
-	if (!e->split_book_exec) {
-		eng_book_on_report(&e->book, &r);
-		return;
-	}
-	while (!ps_ring_spsc_enqueue(&e->ring_c, &r)) {
-		if (eng_phase(e) >= ENG_STOP_COLD)
-			return;
-		ps_cpu_relax();
-	}
+	to_book(x->e, &r);
 }
 
 /* A refused intent goes straight back to its strategy. */
 static void report_intent(struct eng_exec *x, const struct ps_order_intent *in, int32_t reason,
 			  uint32_t leaves)
 {
-	struct ps_engine *e = x->e;
 	struct ps_exec_report r = {
 		.tsc = ps_tsc(),
 		.price = in->price,
@@ -79,15 +84,7 @@ static void report_intent(struct eng_exec *x, const struct ps_order_intent *in, 
 		.side = in->side,
 	};
 
-	if (!e->split_book_exec) {
-		eng_book_on_report(&e->book, &r);
-		return;
-	}
-	while (!ps_ring_spsc_enqueue(&e->ring_c, &r)) {
-		if (eng_phase(e) >= ENG_STOP_COLD)
-			return;
-		ps_cpu_relax();
-	}
+	to_book(x->e, &r);
 }
 
 /* ---- tags: (strategy, tag) -> live OMS handle -------------------------------- */
