@@ -25,36 +25,7 @@ struct fake {
 	struct ps_tune_warning w[32];
 };
 
-/* mkdir -p for every parent of root/rel, then write @text to it. */
-static void put(const struct fake *f, const char *rel, const char *text)
-{
-	char path[PATH_MAX * 2];
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "%s/%s", f->root, rel);
-	for (char *p = path + strlen(f->root) + 1; (p = strchr(p, '/')) != NULL; p++) {
-		*p = '\0';
-		assert_true(mkdir(path, 0755) == 0 || errno == EEXIST);
-		*p = '/';
-	}
-	fp = fopen(path, "w");
-	assert_non_null(fp);
-	fputs(text, fp);
-	assert_int_equal(fclose(fp), 0);
-}
-
-static void putf(const struct fake *f, const char *text, const char *rel_fmt, ...) PS_PRINTF(3, 4);
-
-static void putf(const struct fake *f, const char *text, const char *rel_fmt, ...)
-{
-	char rel[256];
-	va_list ap;
-
-	va_start(ap, rel_fmt);
-	vsnprintf(rel, sizeof(rel), rel_fmt, ap);
-	va_end(ap);
-	put(f, rel, text);
-}
+#include "fake_tree.h"
 
 static int fake_setup(void **state)
 {
