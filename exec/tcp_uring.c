@@ -167,7 +167,28 @@ int ps_tcp_uring_adopt(struct ps_tcp_uring *t, int fd)
 	return 0;
 }
 
-int ps_tcp_uring_submit(struct ps_tcp_uring *t)
+static void reap(struct ps_tcp_uring *t);
+static void queue_send(struct ps_tcp_uring *t);
+
+/* @return true when bytes wait behind a send still in the kernel. */
+static bool queue_unsent(struct ps_tcp_uring *t)
+{
+	if (t->tx_tail > t->tx_head && t->state == PS_TCP_CONNECTED) {
+		/* The last send has usually completed already (a send with room in
+		 * the socket buffer completes inside the submit that carried it):
+		 * reaping its completion (no system call) lets these bytes go now
+		 * rather than at the next poll. */
+		if (t->tx_inflight)
+			reap(t);
+		if (t->tx_inflight)
+			return true;
+		if (!(t->ev_pending & PS_TCP_EV_CLOSED))
+			queue_send(t);
+	}
+	return false;
+}
+
+static int submit_queued(struct ps_tcp_uring *t)
 {
 	if (!t->dirty)
 		return 0;
@@ -175,6 +196,13 @@ int ps_tcp_uring_submit(struct ps_tcp_uring *t)
 	t->stats.submits++;
 	int rc = io_uring_submit(&t->ring);
 	return rc < 0 ? rc : 0;
+}
+
+int ps_tcp_uring_submit(struct ps_tcp_uring *t)
+{
+	if (queue_unsent(t))
+		t->stats.deferred_sends++;
+	return submit_queued(t);
 }
 
 int ps_tcp_uring_recv(struct ps_tcp_uring *t, void *buf, uint32_t len)
@@ -230,8 +258,6 @@ void ps_tcp_uring_send_commit(struct ps_tcp_uring *t, uint32_t len)
 		len = t->tx_claim;
 	t->tx_claim = 0;
 	t->tx_tail += len;
-	if (t->tx_inflight == 0 && t->tx_tail > t->tx_head)
-		queue_send(t);
 }
 
 static void drop(struct ps_tcp_uring *t, int err)
@@ -249,7 +275,7 @@ static void drop(struct ps_tcp_uring *t, int err)
 			io_uring_sqe_set_data64(sqe, tag(t, OP_CANCEL));
 			t->inflight++;
 			t->dirty = true;
-			ps_tcp_uring_submit(t);
+			submit_queued(t);
 		}
 		/* The kernel may still write into the recv buffer or read the send
 		 * buffer until each operation completes: wait for them (bounded). */
@@ -282,6 +308,9 @@ static void drop(struct ps_tcp_uring *t, int err)
 	t->recv_armed = false;
 	t->tx_head = t->tx_tail = t->tx_claim = t->tx_inflight = 0;
 	t->err = err;
+	t->rx_pending = 0;
+	t->ev_pending = 0;
+	t->fail_pending = 0;
 }
 
 void ps_tcp_uring_close(struct ps_tcp_uring *t)
@@ -291,12 +320,14 @@ void ps_tcp_uring_close(struct ps_tcp_uring *t)
 	drop(t, 0);
 }
 
-unsigned ps_tcp_uring_poll(struct ps_tcp_uring *t, uint32_t *rx_len)
+/*
+ * Reaps every ready completion into t->ev_pending / rx_pending / fail_pending
+ * (handed out by the next poll). A finished send queues the bytes committed
+ * since, so callers that reap early (send_commit) hand them over at once.
+ */
+static void reap(struct ps_tcp_uring *t)
 {
-	unsigned ev = 0;
-	int fail = 0;
 	struct io_uring_cqe *cqe;
-	*rx_len = 0;
 	for (;;) {
 		if (io_uring_peek_cqe(&t->ring, &cqe) != 0) {
 			/*
@@ -324,30 +355,30 @@ unsigned ps_tcp_uring_poll(struct ps_tcp_uring *t, uint32_t *rx_len)
 		case OP_CONNECT:
 			if (res == 0) {
 				t->state = PS_TCP_CONNECTED;
-				ev |= PS_TCP_EV_CONNECTED;
+				t->ev_pending |= PS_TCP_EV_CONNECTED;
 			} else {
 				/* -ECANCELED: the linked timeout fired first. */
-				fail = res == -ECANCELED ? -ETIMEDOUT : res;
-				ev |= PS_TCP_EV_CONNECT_FAILED;
+				t->fail_pending = res == -ECANCELED ? -ETIMEDOUT : res;
+				t->ev_pending |= PS_TCP_EV_CONNECT_FAILED;
 			}
 			break;
 		case OP_RECV:
 			t->recv_armed = false;
 			if (res > 0) {
-				*rx_len = (uint32_t)res;
+				t->rx_pending = (uint32_t)res;
 				t->stats.rx_bytes += (uint64_t)res;
 				t->stats.recvs++;
-				ev |= PS_TCP_EV_RX;
-			} else if (!fail) {
-				fail = res == 0 ? PS_EDISCONNECTED : res;
-				ev |= PS_TCP_EV_CLOSED;
+				t->ev_pending |= PS_TCP_EV_RX;
+			} else if (!t->fail_pending) {
+				t->fail_pending = res == 0 ? PS_EDISCONNECTED : res;
+				t->ev_pending |= PS_TCP_EV_CLOSED;
 			}
 			break;
 		case OP_SEND:
 			if (res < 0) {
-				if (!fail)
-					fail = res;
-				ev |= PS_TCP_EV_CLOSED;
+				if (!t->fail_pending)
+					t->fail_pending = res;
+				t->ev_pending |= PS_TCP_EV_CLOSED;
 				break;
 			}
 			t->stats.tx_bytes += (uint64_t)res;
@@ -357,13 +388,22 @@ unsigned ps_tcp_uring_poll(struct ps_tcp_uring *t, uint32_t *rx_len)
 			t->tx_inflight = 0;
 			if (t->tx_head == t->tx_tail)
 				t->tx_head = t->tx_tail = 0;
-			else if (t->state == PS_TCP_CONNECTED)
-				queue_send(t);
 			break;
 		default:
 			break;
 		}
 	}
+}
+
+unsigned ps_tcp_uring_poll(struct ps_tcp_uring *t, uint32_t *rx_len)
+{
+	reap(t);
+	unsigned ev = t->ev_pending;
+	int fail = t->fail_pending;
+	*rx_len = t->rx_pending;
+	t->ev_pending = 0;
+	t->fail_pending = 0;
+	t->rx_pending = 0;
 	if (ps_unlikely(ev & (PS_TCP_EV_CONNECT_FAILED | PS_TCP_EV_CLOSED))) {
 		bool connecting = t->state == PS_TCP_CONNECTING;
 		drop(t, fail);
@@ -371,7 +411,8 @@ unsigned ps_tcp_uring_poll(struct ps_tcp_uring *t, uint32_t *rx_len)
 		ev |= connecting ? PS_TCP_EV_CONNECT_FAILED : PS_TCP_EV_CLOSED;
 		return ev;
 	}
-	ps_tcp_uring_submit(t);
+	queue_unsent(t);
+	submit_queued(t);
 	return ev;
 }
 
@@ -380,8 +421,9 @@ int ps_tcp_uring_wait(struct ps_tcp_uring *t, uint64_t timeout_ns)
 	struct io_uring_cqe *cqe;
 	struct __kernel_timespec ts = { .tv_sec = (long long)(timeout_ns / 1000000000u),
 					.tv_nsec = (long long)(timeout_ns % 1000000000u) };
+	queue_unsent(t);
 	if (t->inflight == 0)
-		return ps_tcp_uring_submit(t);
+		return submit_queued(t);
 	t->dirty = false;
 	t->stats.submits++;
 	int rc = io_uring_submit_and_wait_timeout(&t->ring, &cqe, 1, &ts, NULL);

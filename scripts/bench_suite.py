@@ -30,6 +30,7 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import socket
 import subprocess
 import sys
@@ -243,9 +244,13 @@ def run_sockperf(out, cpus, seconds, tag="sockperf", tcp=False):
 
 # ---- e2e ---------------------------------------------------------------------
 
-STAGE_RE = re.compile(r"^\s+(md: packet -> book|book: apply \+ strategy|exec: risk \+ OMS \+ send|"
-                      r"tick-to-trade)\s+p50\s+(\d+) ns\s+p99\s+(\d+) ns\s+p99\.9\s+(\d+) ns\s+"
-                      r"max\s+(\d+) ns\s+\(n=(\d+)\)")
+# The order-path block of perseus run's summary (one sample per order sent),
+# and the file each histogram goes to with --latency-dir.
+STAGES = (("md: packet -> book", "md"), ("book: apply + strategy", "book"),
+          ("exec: risk + OMS + encode", "exec"), ("tick-to-trade", "t2t"),
+          ("send call (kernel TCP)", "send"), ("tick-to-send-returned", "t2s"))
+STAGE_RE = re.compile(r"^\s+(%s)\s+p50\s+(\d+) ns\s+p99\s+(\d+) ns\s+p99\.9\s+(\d+) ns\s+"
+                      r"max\s+(\d+) ns\s+\(n=(\d+)\)" % "|".join(re.escape(k) for k, _ in STAGES))
 
 
 def topology(cpus, hot_idle="spin"):
@@ -279,7 +284,22 @@ def topology(cpus, hot_idle="spin"):
     return "\n".join(out) + "\n", free[-1] if free else 0
 
 
-def write_run_config(d, feed_listen, venue_port, threads, source="uring", eal=None):
+def journal_pair(on, off):
+    """The same idle loop with the journal on and off, side by side: the
+    engine's tick-to-trade p99 and the wire-to-wire p99 of each."""
+    a, b = on.get("stages", {}).get("tick-to-trade"), off.get("stages", {}).get("tick-to-trade")
+    if not a or not b or not on.get("steps") or not off.get("steps"):
+        return None
+    return {"t2t_p99_on_ns": a["p99_ns"], "t2t_p99_off_ns": b["p99_ns"],
+            "t2t_p50_on_ns": a["p50_ns"], "t2t_p50_off_ns": b["p50_ns"],
+            "t2t_p99_ratio": a["p99_ns"] / max(b["p99_ns"], 1),
+            "wire_p99_on_ns": on["steps"][0]["wire_p99_ns"],
+            "wire_p99_off_ns": off["steps"][0]["wire_p99_ns"],
+            "dirs": [on.get("dir"), off.get("dir")]}
+
+
+def write_run_config(d, feed_listen, venue_port, threads, source="uring", eal=None,
+                     journal=True):
     with open(os.path.join(ROOT, "configs", "bench-e2e-run.ini")) as f:
         text = f.read()
     text = re.sub(r"(?m)^listen = .*$", "listen = %s" % feed_listen, text)
@@ -287,8 +307,8 @@ def write_run_config(d, feed_listen, venue_port, threads, source="uring", eal=No
     if eal:
         text = re.sub(r"(?m)^(listen = .*)$", r"\1\neal_args = %s" % eal, text)
     text = re.sub(r"(?m)^connect = .*$", "connect = 127.0.0.1:%d" % venue_port, text)
-    text = re.sub(r"(?m)^fsync = none$", "fsync = none\ndir = %s" % os.path.join(d, "journal"),
-                  text)
+    text = re.sub(r"(?m)^fsync = none$", "fsync = none\ndir = %s\nenabled = %s"
+                  % (os.path.join(d, "journal"), "true" if journal else "false"), text)
     path = os.path.join(d, "run.ini")
     with open(path, "w") as f:
         f.write(text + "\n" + threads)
@@ -297,7 +317,7 @@ def write_run_config(d, feed_listen, venue_port, threads, source="uring", eal=No
 
 def e2e_session(perseus, out, name, rates, step_s, warmup_s, threads, bench_cpu, pub_idle,
                 source="uring", eal=None, netns=None, md_target=None, feed_listen=None,
-                timeout_s=None):
+                timeout_s=None, journal=True):
     d = os.path.join(out, "e2e-" + name)
     os.makedirs(d, exist_ok=True)
     vport = free_port(socket.SOCK_STREAM)
@@ -305,7 +325,7 @@ def e2e_session(perseus, out, name, rates, step_s, warmup_s, threads, bench_cpu,
         mport = free_port(socket.SOCK_DGRAM)
         feed_listen = "127.0.0.1:%d" % mport
         md_target = feed_listen
-    cfg = write_run_config(d, feed_listen, vport, threads, source, eal)
+    cfg = write_run_config(d, feed_listen, vport, threads, source, eal, journal)
     env = dict(os.environ, PERSEUS_BENCH_PASSWORD=PASSWORD)
     bargs = [perseus, "bench-e2e", "--md", md_target, "--ouch-listen", "127.0.0.1:%d" % vport,
              "--rates", ",".join(str(r) for r in rates), "--step-s", str(step_s),
@@ -321,7 +341,8 @@ def e2e_session(perseus, out, name, rates, step_s, warmup_s, threads, bench_cpu,
         time.sleep(0.3)
         with open(os.path.join(d, "run.out"), "w") as ro, \
                 open(os.path.join(d, "run.err"), "w") as re_:
-            eng = spawn([perseus, "run", "--config", cfg], stdout=ro, stderr=re_, env=env)
+            eng = spawn([perseus, "run", "--config", cfg, "--latency-dir",
+                         os.path.join(d, "engine")], stdout=ro, stderr=re_, env=env)
             deadline = time.time() + timeout_s
             while time.time() < deadline and bench.poll() is None:
                 if eng.poll() is not None and bench.poll() is None:
@@ -337,7 +358,7 @@ def e2e_session(perseus, out, name, rates, step_s, warmup_s, threads, bench_cpu,
             stop(eng, signal.SIGINT, 15.0)
     shutil.rmtree(os.path.join(d, "journal"), ignore_errors=True)
     res = {"dir": os.path.basename(d), "source": source, "bench_rc": bench.returncode,
-           "engine_rc": eng.returncode}
+           "engine_rc": eng.returncode, "journal": journal}
     try:
         with open(os.path.join(d, "e2e.json")) as f:
             res.update(json.load(f))
@@ -346,6 +367,8 @@ def e2e_session(perseus, out, name, rates, step_s, warmup_s, threads, bench_cpu,
     stages = {}
     with open(os.path.join(d, "run.out")) as f:
         for line in f:
+            if line.startswith("per event"):
+                break  # past the order path: the per-event histograms
             m = STAGE_RE.match(line)
             if m:
                 stages[m.group(1)] = {"p50_ns": int(m.group(2)), "p99_ns": int(m.group(3)),
@@ -494,13 +517,19 @@ def plot_percentiles(out, res):
             for v, p in rows:
                 f.write("%g %.12f %g\n" % (v, p, 1.0 / (1.0 - p)))
         data_files.append((dat, title, "lines lw 2"))
-    # Engine stages: p50, p99, p99.9 (the summary's points).
-    for label, st in sorted(idle.get("stages", {}).items()):
-        dat = os.path.join(out, "plot-stage-%s.dat" % re.sub(r"[^a-z0-9]+", "-", label))
+    # Engine stages, per order sent: each stage's whole histogram, as the
+    # engine wrote it (perseus run --latency-dir).
+    for label, name in STAGES:
+        if name == "t2s" or not idle.get("dir"):
+            continue
+        rows = read_hdr(os.path.join(out, idle["dir"], "engine", name + ".hgrm"))
+        if not rows:
+            continue
+        dat = os.path.join(out, "plot-stage-%s.dat" % name)
         with open(dat, "w") as f:
-            for p, k in ((0.5, "p50_ns"), (0.99, "p99_ns"), (0.999, "p999_ns")):
-                f.write("%g %.12f %g\n" % (max(st[k], 1) / 1000.0, p, 1.0 / (1.0 - p)))
-        data_files.append((dat, "engine stage: " + label, "linespoints lw 1 dt 2 pt 7"))
+            for v, p in rows:
+                f.write("%g %.12f %g\n" % (max(v, 0.001), p, 1.0 / (1.0 - p)))
+        data_files.append((dat, "engine: " + label, "lines lw 1 dt 2"))
     if not data_files:
         return []
     plots = ", ".join("'%s' using 3:1 with %s title '%s'" % (d, style, t.replace("'", ""))
@@ -661,6 +690,20 @@ def report(out, res, plots, rows, elapsed):
             L.append("")
     else:
         L.append("The end-to-end loop or sockperf did not produce results: see below.\n")
+    pairs = res.get("journal_pairs", [])
+    if pairs:
+        L.append("Journal on against off (the same idle loop, side by side in each round): "
+                 "tick-to-trade p99 ratio **%.2fx** (median of %d rounds; goal below 1.2x).\n"
+                 % (res["journal_p99_ratio"], len(pairs)))
+        L.append("| round | t2t p50 on / off us | t2t p99 on us | t2t p99 off us | ratio | "
+                 "wire p99 on / off us |")
+        L.append("|---:|---:|---:|---:|---:|---:|")
+        for i, p in enumerate(pairs, 1):
+            L.append("| %d | %s / %s | %s | %s | %.2fx | %s / %s |" % (
+                i, us(p["t2t_p50_on_ns"]), us(p["t2t_p50_off_ns"]), us(p["t2t_p99_on_ns"]),
+                us(p["t2t_p99_off_ns"]), p["t2t_p99_ratio"], us(p["wire_p99_on_ns"]),
+                us(p["wire_p99_off_ns"])))
+        L.append("")
     load = res.get("e2e_load", {})
     knee = next((s for s in load.get("steps", []) if s.get("stop")), None)
     if load.get("steps"):
@@ -711,12 +754,15 @@ def report(out, res, plots, rows, elapsed):
 
     if idle.get("stages"):
         L.append("## Inside the engine (idle run)\n")
-        L.append("Each stage's own histogram, from the TSC stamp taken when the packet was "
-                 "read.\n")
+        L.append("Per order sent, from TSC stamps along its path: packet read (its "
+                 "completion reaped), book stage takes the event, strategy emits the intent, "
+                 "order bytes handed to the socket (the io_uring send entry submitted), send "
+                 "call returned. Tick to trade ends at the hand-off; the send call (the "
+                 "kernel's TCP send, on loopback including the receiver's side) is shown on "
+                 "its own. Whole histograms: `%s/engine/*.hgrm`.\n" % idle["dir"])
         L.append("| stage | p50 us | p99 us | p99.9 us | max us | n |")
         L.append("|---|---:|---:|---:|---:|---:|")
-        for k in ("md: packet -> book", "book: apply + strategy", "exec: risk + OMS + send",
-                  "tick-to-trade"):
+        for k, _ in STAGES:
             st = idle["stages"].get(k)
             if st:
                 L.append("| %s | %s | %s | %s | %s | %d |" % (k, us(st["p50_ns"]),
@@ -816,6 +862,13 @@ def smoke(build):
         print("bench_smoke: FAILED: %d of %d orders came back, engine stages: %s (logs in %s)"
               % (s["received"], s["sent"], sorted(res.get("stages", {})), out))
         return 1
+    # The whole histograms the report plots: every stage of the order path.
+    hg = os.path.join(out, res["dir"], "engine")
+    empty = [n for _, n in STAGES if not read_hdr(os.path.join(hg, n + ".hgrm"))]
+    if empty:
+        print("bench_smoke: FAILED: perseus run --latency-dir wrote no histogram for %s (in %s)"
+              % (", ".join(empty), hg))
+        return 1
     shutil.rmtree(out, ignore_errors=True)
     print("bench_smoke: ok: %d samples, wire p50 %s us" % (s["received"], us(s["wire_p50_ns"])))
     return 0
@@ -894,10 +947,14 @@ def main():
             log("round %d/%d: end to end, idle (10k/s)" % (r, a.rounds))
             idle = e2e_session(perseus, out, "idle-%d" % r, [10000], step * 1.5, warm, threads,
                                bench_cpu, pub)
+            log("round %d/%d: end to end, idle, journal off (10k/s)" % (r, a.rounds))
+            nojournal = e2e_session(perseus, out, "nojournal-%d" % r, [10000], step * 1.5,
+                                    warm, threads, bench_cpu, pub, journal=False)
             ratio = None
             if idle.get("steps") and sp.get("p50_us"):
                 ratio = idle["steps"][0]["wire_p50_ns"] / 1e3 / sp["p50_us"]
-            rounds.append({"round": r, "sockperf": sp, "e2e_idle": idle, "ratio": ratio})
+            rounds.append({"round": r, "sockperf": sp, "e2e_idle": idle, "ratio": ratio,
+                           "journal_pair": journal_pair(idle, nojournal)})
         ok = sorted((x for x in rounds if x["ratio"] is not None), key=lambda x: x["ratio"])
         pick = ok[(len(ok) - 1) // 2] if ok else rounds[-1]
         res["sockperf"] = pick["sockperf"]
@@ -910,6 +967,10 @@ def main():
                               "wire_p99_ns"),
                           "dir": x["e2e_idle"].get("dir")} for x in rounds]
         res["picked_round"] = pick["round"]
+        pairs = [x["journal_pair"] for x in rounds if x["journal_pair"]]
+        res["journal_pairs"] = pairs
+        if pairs:
+            res["journal_p99_ratio"] = statistics.median(p["t2t_p99_ratio"] for p in pairs)
         # One TCP hop, for the floor of our loop: one UDP hop in plus one TCP
         # hop out, with no work in between.
         log("sockperf TCP ping-pong (%d s)" % sp_s)

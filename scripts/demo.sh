@@ -36,8 +36,14 @@ sed -i "s|^duration_s = .*|duration_s = 50\nmetrics_file = $work/metrics.jsonl|"
 secret=$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')
 export PERSEUS_VENUE_USERS="demo:$secret" PERSEUS_VENUE_PASSWORD="$secret"
 
-echo "demo: $cores cores: topology $topology; work files in $work"
-"$perseus" venue --config configs/demo-venue.ini >"$work/venue.out" 2>"$work/venue.err" &
+# The venue stands for the exchange, another machine: keep it off the hot
+# CPUs, on the one the topology gives the cold thread and the OS.
+venue_cpu=$(awk '/^\[thread\.cold\]/ { f = 1; next } /^\[/ { f = 0 }
+	f && $1 == "cpu" { print $3; exit }' "$work/run.ini")
+venue_cpu=${venue_cpu:-0}
+
+echo "demo: $cores cores: topology $topology; venue on CPU $venue_cpu; work files in $work"
+taskset -c "$venue_cpu" "$perseus" venue --config configs/demo-venue.ini >"$work/venue.out" 2>"$work/venue.err" &
 pids+=($!)
 # Wait until the venue listens (it converts the LOBSTER day first).
 for _ in $(seq 100); do

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -198,7 +199,8 @@ static int thread_main(void *arg)
 			if (mine & (1u << ENG_BOOK))
 				eng_publish_metrics(e, ENG_BOOK, e->book.events, &e->book.hist);
 			if (mine & (1u << ENG_EXEC))
-				eng_publish_metrics(e, ENG_EXEC, e->exec.sent, &e->exec.hist_t2t);
+				eng_publish_metrics(e, ENG_EXEC, e->exec.sent,
+						    &e->exec.lat[ENG_LAT_T2T]);
 		}
 		ps_idle_wait(&t->idle, work > 0);
 	}
@@ -391,6 +393,42 @@ static void print_hist(FILE *f, const char *label, const struct ps_hist *h)
 		(unsigned long long)ps_hist_count(h));
 }
 
+int ps_engine_write_latency(struct ps_engine *e, const char *dir, char *err, size_t err_len)
+{
+	static const char *const lat_names[ENG_LAT__COUNT] = {
+		[ENG_LAT_MD] = "md",   [ENG_LAT_BOOK] = "book", [ENG_LAT_EXEC] = "exec",
+		[ENG_LAT_T2T] = "t2t", [ENG_LAT_SEND] = "send", [ENG_LAT_T2S] = "t2s",
+	};
+	const struct ps_hist *hs[ENG_LAT__COUNT + 2];
+	const char *names[ENG_LAT__COUNT + 2];
+	char path[4096];
+
+	if (mkdir(dir, 0755) && errno != EEXIST) {
+		snprintf(err, err_len, "cannot create %s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	for (int i = 0; i < ENG_LAT__COUNT; i++) {
+		hs[i] = &e->exec.lat[i];
+		names[i] = lat_names[i];
+	}
+	hs[ENG_LAT__COUNT] = &e->md.hist;
+	names[ENG_LAT__COUNT] = "md-event";
+	hs[ENG_LAT__COUNT + 1] = &e->book.hist;
+	names[ENG_LAT__COUNT + 1] = "book-event";
+	for (size_t i = 0; i < PS_ARRAY_SIZE(hs); i++) {
+		snprintf(path, sizeof(path), "%s/%s.hgrm", dir, names[i]);
+		FILE *f = fopen(path, "w");
+		int rc = f ? ps_hist_print_hdr(hs[i], f) : -errno;
+		if (f && fclose(f) && !rc)
+			rc = -EIO;
+		if (rc) {
+			snprintf(err, err_len, "cannot write %s: %s", path, strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
 void ps_engine_print_summary(struct ps_engine *e, FILE *f)
 {
 	double secs = (double)(eng_now_ns() - e->start_ns) / 1e9;
@@ -451,11 +489,16 @@ void ps_engine_print_summary(struct ps_engine *e, FILE *f)
 		(unsigned long long)eng_get(e, ENG_C_JOURNAL_RECORDS),
 		e->cfg.journal_on ? e->cfg.journal_dir : "off");
 	print_memory(f);
-	fprintf(f, "latency inside the process (from packet received)\n");
-	print_hist(f, "md: packet -> book", &e->md.hist);
+	fprintf(f, "latency inside the process, per order sent (the order path)\n");
+	print_hist(f, "md: packet -> book", &x->lat[ENG_LAT_MD]);
+	print_hist(f, "book: apply + strategy", &x->lat[ENG_LAT_BOOK]);
+	print_hist(f, "exec: risk + OMS + encode", &x->lat[ENG_LAT_EXEC]);
+	print_hist(f, "tick-to-trade", &x->lat[ENG_LAT_T2T]);
+	print_hist(f, "send call (kernel TCP)", &x->lat[ENG_LAT_SEND]);
+	print_hist(f, "tick-to-send-returned", &x->lat[ENG_LAT_T2S]);
+	fprintf(f, "per event, every event\n");
+	print_hist(f, e->split_md_book ? "md: packet" : "md: packet (+ book, exec)", &e->md.hist);
 	print_hist(f, "book: apply + strategy", &e->book.hist);
-	print_hist(f, "exec: risk + OMS + send", &x->hist_self);
-	print_hist(f, "tick-to-trade", &x->hist_t2t);
 	(void)stage_names;
 }
 

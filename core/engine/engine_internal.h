@@ -142,6 +142,29 @@ struct eng_order_meta {
 
 struct ps_engine;
 
+/*
+ * Latency of the order path, per order message sent, from TSC stamps taken
+ * along it (packet received, book stage takes the event, strategy emits the
+ * intent, bytes handed to the socket, send call returns). Split stages add
+ * the ring hop to the stage that dequeues.
+ */
+enum eng_lat {
+	ENG_LAT_MD = 0, /* packet received -> book stage takes the event */
+	ENG_LAT_BOOK,   /* book apply + strategy -> intent */
+	ENG_LAT_EXEC,   /* intent -> risk, OMS, encode -> bytes handed to the socket */
+	ENG_LAT_T2T,    /* tick-to-trade: packet received -> bytes handed to the socket */
+	ENG_LAT_SEND,   /* the send call (io_uring submit: the kernel's TCP send) */
+	ENG_LAT_T2S,    /* packet received -> send call returned */
+	ENG_LAT__COUNT
+};
+
+/* Stamps of an order message waiting for eng_exec_flush. */
+struct eng_sent {
+	uint64_t md_tsc;
+	uint32_t book_dtsc, intent_dtsc; /* as in ps_order_intent */
+	uint32_t exec_ns;                /* intent -> message committed */
+};
+
 struct eng_md {
 	struct ps_engine *e;
 	struct ps_source src;
@@ -192,9 +215,12 @@ struct eng_exec {
 	struct eng_order_meta *meta; /* [oms capacity] */
 	struct eng_strategy_slot tags[ENG_MAX_STRATEGIES][ENG_TAG_SLOTS];
 	char stock[ENG_MAX_INSTRUMENTS][8];
-	struct ps_hist hist_t2t;  /* packet received -> order bytes handed to the socket */
-	struct ps_hist hist_self; /* risk + OMS + encode + send per intent */
-	void *hist_mem[2];
+	/* The order path, one sample per order message sent (eng_lat). */
+	struct ps_hist lat[ENG_LAT__COUNT];
+	void *lat_mem[ENG_LAT__COUNT];
+	/* Order messages committed, not yet handed to the socket (eng_exec_flush). */
+	struct eng_sent batch[ENG_OUT_INTENTS];
+	uint32_t batch_n;
 	uint64_t intents, sent, cancels, replaces, risk_rejects, venue_rejects, fills, filled_qty;
 	uint64_t journal_waits, venue_msgs, unknown_msgs;
 	uint64_t cancel_timeouts; /* cancels never answered: order taken as gone */
@@ -354,6 +380,9 @@ void eng_book_close(struct eng_book *b);
 int eng_exec_open(struct eng_exec *x, struct ps_engine *e, char *err, size_t err_len);
 int eng_exec_poll(struct eng_exec *x);
 void eng_exec_on_b2e(struct eng_exec *x, const struct eng_b2e *m);
+/* Hands the order messages committed by eng_exec_on_b2e to the socket (one
+ * send). Called after each batch of intents. */
+void eng_exec_flush(struct eng_exec *x);
 void eng_exec_close(struct eng_exec *x);
 int eng_cold_open(struct eng_cold *c, struct ps_engine *e, char *err, size_t err_len);
 int eng_cold_poll(struct eng_cold *c);

@@ -28,6 +28,23 @@ static void to_exec(struct eng_book *b, const struct eng_b2e *m)
 	}
 }
 
+static uint32_t dtsc(uint64_t from, uint64_t to)
+{
+	return to <= from ? 0 : to - from >= UINT32_MAX ? UINT32_MAX : (uint32_t)(to - from);
+}
+
+/* Tick-to-trade stamps: when this stage took the event, when the intent left. */
+static void stamp_intents(struct ps_strategy_out *out, uint64_t took, uint64_t emitted)
+{
+	for (uint32_t i = 0; i < out->count; i++) {
+		struct ps_order_intent *in = &out->intents[i];
+		if (in->md_tsc) {
+			in->book_dtsc = dtsc(in->md_tsc, took);
+			in->intent_dtsc = dtsc(in->md_tsc, emitted);
+		}
+	}
+}
+
 static void send_intents(struct eng_book *b, struct ps_strategy_out *out)
 {
 	struct eng_b2e m = { .kind = B2E_INTENT };
@@ -36,6 +53,8 @@ static void send_intents(struct eng_book *b, struct ps_strategy_out *out)
 		m.u.intent = out->intents[i];
 		to_exec(b, &m);
 	}
+	if (!b->e->split_book_exec)
+		eng_exec_flush(&b->e->exec);
 	b->intents += out->count;
 	b->dropped_intents += out->dropped;
 	out->count = 0;
@@ -114,9 +133,13 @@ void eng_book_on_md(struct eng_book *b, const struct ps_md_event *ev)
 		if (s->instrument == ev->instrument)
 			ps_strategy_on_book(s, bk, ev, now_ns, &out);
 	}
-	if (out.count | out.dropped)
+	uint64_t t1 = ps_tsc();
+	/* Own time only: when fused, send_intents runs the exec stage inline. */
+	ps_hist_record(&b->hist, ps_tsc_to_ns(t1 - t0));
+	if (out.count | out.dropped) {
+		stamp_intents(&out, t0, t1);
 		send_intents(b, &out);
-	ps_hist_record(&b->hist, ps_tsc_to_ns(ps_tsc() - t0));
+	}
 }
 
 void eng_book_on_report(struct eng_book *b, const struct ps_exec_report *r)

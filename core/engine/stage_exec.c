@@ -212,13 +212,44 @@ static int32_t refuse(struct eng_exec *x, const struct ps_order_intent *in, enum
 	return (int32_t)v;
 }
 
-static void flush(struct eng_exec *x, const struct ps_order_intent *in, uint64_t t0)
+/*
+ * An order message is encoded and committed to the send buffer: note its
+ * stamps. eng_exec_flush hands every committed message to the socket in one
+ * send once the batch of intents is done (a quote pair leaves together).
+ */
+static void mark_sent(struct eng_exec *x, const struct ps_order_intent *in, uint64_t t0)
 {
-	ps_soup_client_flush(&x->soup);
+	if (ps_unlikely(x->batch_n == ENG_OUT_INTENTS))
+		eng_exec_flush(x);
+	struct eng_sent *b = &x->batch[x->batch_n++];
+	b->md_tsc = in->md_tsc;
+	b->book_dtsc = in->book_dtsc;
+	b->intent_dtsc = in->intent_dtsc;
+	b->exec_ns = (uint32_t)ps_tsc_to_ns(ps_tsc() - t0);
+}
+
+void eng_exec_flush(struct eng_exec *x)
+{
+	if (!x->batch_n)
+		return;
+	/* The orders' bytes are committed: handing them to the socket now. */
 	uint64_t t1 = ps_tsc();
-	ps_hist_record(&x->hist_self, ps_tsc_to_ns(t1 - t0));
-	if (in->md_tsc && t1 > in->md_tsc)
-		ps_hist_record(&x->hist_t2t, ps_tsc_to_ns(t1 - in->md_tsc));
+	ps_soup_client_flush(&x->soup);
+	uint64_t t2 = ps_tsc();
+	ps_hist_record(&x->lat[ENG_LAT_SEND], ps_tsc_to_ns(t2 - t1));
+	for (uint32_t i = 0; i < x->batch_n; i++) {
+		const struct eng_sent *b = &x->batch[i];
+		ps_hist_record(&x->lat[ENG_LAT_EXEC], b->exec_ns);
+		if (!b->md_tsc || t1 <= b->md_tsc)
+			continue;
+		ps_hist_record(&x->lat[ENG_LAT_MD], ps_tsc_to_ns(b->book_dtsc));
+		if (b->intent_dtsc >= b->book_dtsc)
+			ps_hist_record(&x->lat[ENG_LAT_BOOK],
+				       ps_tsc_to_ns(b->intent_dtsc - b->book_dtsc));
+		ps_hist_record(&x->lat[ENG_LAT_T2T], ps_tsc_to_ns(t1 - b->md_tsc));
+		ps_hist_record(&x->lat[ENG_LAT_T2S], ps_tsc_to_ns(t2 - b->md_tsc));
+	}
+	x->batch_n = 0;
 }
 
 static void do_new(struct eng_exec *x, struct ps_order_intent *in, uint64_t t0, uint64_t now)
@@ -264,7 +295,7 @@ static void do_new(struct eng_exec *x, struct ps_order_intent *in, uint64_t t0, 
 				  x->stock[in->instrument], (uint32_t)in->price);
 	ps_soup_client_commit(&x->soup, now);
 	x->sent++;
-	flush(x, in, t0);
+	mark_sent(x, in, t0);
 }
 
 static void do_cancel(struct eng_exec *x, struct ps_order_intent *in, uint64_t t0, uint64_t now)
@@ -292,7 +323,7 @@ static void do_cancel(struct eng_exec *x, struct ps_order_intent *in, uint64_t t
 	ps_ouch_encode_cancel_order(p, o->token, 0);
 	ps_soup_client_commit(&x->soup, now);
 	x->cancels++;
-	flush(x, in, t0);
+	mark_sent(x, in, t0);
 }
 
 static void do_replace(struct eng_exec *x, struct ps_order_intent *in, uint64_t t0, uint64_t now)
@@ -337,7 +368,7 @@ static void do_replace(struct eng_exec *x, struct ps_order_intent *in, uint64_t 
 	ps_ouch_encode_replace_order(p, &r);
 	ps_soup_client_commit(&x->soup, now);
 	x->replaces++;
-	flush(x, in, t0);
+	mark_sent(x, in, t0);
 }
 
 void eng_exec_on_b2e(struct eng_exec *x, const struct eng_b2e *m)
@@ -772,6 +803,7 @@ int eng_exec_poll(struct eng_exec *x)
 			eng_exec_on_b2e(x, &m[i]);
 		work += (int)k;
 	}
+	eng_exec_flush(x);
 	if (e->cfg.mode != PS_ENGINE_REPLAY &&
 	    (!e->cfg.journal_on || !jring_low_by(e, JOURNAL_ROOM)))
 		work += (int)ps_soup_client_poll(&x->soup, now);
@@ -835,13 +867,11 @@ int eng_exec_open(struct eng_exec *x, struct ps_engine *e, char *err, size_t err
 		memset(x->stock[i], ' ', 8);
 		memcpy(x->stock[i], e->cfg.symbols[i], strlen(e->cfg.symbols[i]));
 	}
-	for (int i = 0; i < 2; i++) {
-		x->hist_mem[i] = ps_alloc_aligned(64, ps_hist_memsize());
-		if (!x->hist_mem[i])
+	for (int i = 0; i < ENG_LAT__COUNT; i++) {
+		x->lat_mem[i] = ps_alloc_aligned(64, ps_hist_memsize());
+		if (!x->lat_mem[i] || ps_hist_init(&x->lat[i], x->lat_mem[i]))
 			return -ENOMEM;
 	}
-	ps_hist_init(&x->hist_t2t, x->hist_mem[0]);
-	ps_hist_init(&x->hist_self, x->hist_mem[1]);
 
 	/* Risk: limits from [risk] / [risk.SYMBOL], published on a board. */
 	il = ps_calloc(ni, sizeof(*il));
@@ -972,8 +1002,8 @@ void eng_exec_close(struct eng_exec *x)
 		ps_risk_board_fini(&x->board);
 		ps_free(x->board_mem);
 	}
-	for (int i = 0; i < 2; i++)
-		ps_free(x->hist_mem[i]);
+	for (int i = 0; i < ENG_LAT__COUNT; i++)
+		ps_free(x->lat_mem[i]);
 }
 
 /* Recovery: re-create an order (with its own token) from its journal record. */

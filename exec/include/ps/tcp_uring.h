@@ -11,9 +11,12 @@
  *   where the SoupBinTCP decoder reads them: no copy). The caller must not
  *   move or reuse that memory until poll reports PS_TCP_EV_RX or the
  *   connection is closed.
- * - Send: a caller-owned linear byte buffer; claim/commit appends, one send
- *   is in flight at a time and a partial send is resubmitted for the rest.
- *   Bytes committed while a send is in flight go out with the next one.
+ * - Send: a caller-owned linear byte buffer; claim/commit appends, and
+ *   submit (or the end of poll) sends everything committed in one send, so
+ *   messages committed together leave in one system call and usually one
+ *   segment. One send is in flight at a time; submit first reaps the
+ *   completion of the previous one when it is already there (no system
+ *   call), and a partial send is resubmitted for the rest.
  *   While a send is in flight the buffer is not compacted, so claim can say
  *   "no room" (NULL) before the buffer is really full: back-pressure.
  * - The socket is a registered file (fixed slot 0) when the kernel allows,
@@ -72,6 +75,9 @@ struct ps_tcp_uring_stats {
 	uint64_t recvs;
 	uint64_t submits;
 	uint64_t get_events; /* kernel entries to run pending task work */
+	/* submits that found the previous send still in the kernel: the new
+	 * bytes wait for it (socket buffer full) */
+	uint64_t deferred_sends;
 };
 
 struct ps_tcp_uring {
@@ -92,6 +98,11 @@ struct ps_tcp_uring {
 	bool can_fix;  /* the ring has a sparse file table */
 	bool recv_armed;
 	bool dirty; /* SQEs queued, not yet submitted */
+	/* Completions reaped (by poll or early by send_commit), not yet handed
+	 * out by poll. */
+	unsigned ev_pending;
+	int fail_pending;
+	uint32_t rx_pending;
 	struct ps_tcp_uring_stats stats;
 };
 
@@ -149,10 +160,11 @@ PS_API int ps_tcp_uring_recv(struct ps_tcp_uring *t, void *buf, uint32_t len);
  * or no room until in-flight bytes are sent). Write, then commit.
  */
 PS_API uint8_t *ps_tcp_uring_send_claim(struct ps_tcp_uring *t, uint32_t len);
-/* Appends the len bytes written at the claimed pointer (len <= claimed)
- * and queues a send when none is in flight. */
+/* Appends the len bytes written at the claimed pointer (len <= claimed);
+ * they leave at the next submit or poll. */
 PS_API void ps_tcp_uring_send_commit(struct ps_tcp_uring *t, uint32_t len);
-/* Submits queued SQEs (one system call). @return 0 or the submit error. */
+/* Queues a send of the committed bytes (unless one is still in flight)
+ * and submits queued SQEs (one system call). @return 0 or the submit error. */
 PS_API int ps_tcp_uring_submit(struct ps_tcp_uring *t);
 
 /* Bytes committed but not yet confirmed sent. */

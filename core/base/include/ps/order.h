@@ -40,7 +40,12 @@ struct ps_order_intent {
 	/* The strategy's own name for the order ("bid quote"): CANCEL and REPLACE
 	 * act on the live order with this (strategy_id, tag); reports carry it. */
 	uint32_t tag;
-	uint32_t reserved[5];
+	/* Tick-to-trade stamps, TSC ticks after md_tsc (saturating; 0 = none):
+	 * when the book stage took the md event, and when the strategy emitted
+	 * this intent. The exec stage splits its latency into stages with them. */
+	uint32_t book_dtsc;
+	uint32_t intent_dtsc;
+	uint32_t reserved[3];
 };
 
 static_assert(sizeof(struct ps_order_intent) == 64, "order intent must be one cache line");

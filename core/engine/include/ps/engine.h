@@ -38,6 +38,15 @@ PS_API int ps_engine_run(struct ps_engine *e, volatile sig_atomic_t *stop);
 /* The final summary table (after ps_engine_run). */
 PS_API void ps_engine_print_summary(struct ps_engine *e, FILE *f);
 
+/*
+ * After ps_engine_run: every latency histogram of the summary, whole, as
+ * DIR/NAME.hgrm in HdrHistogram's percentile-distribution format (values in
+ * microseconds): the order path per order sent (md, book, exec, t2t, send,
+ * t2s) and every event (md-event, book-event). DIR is created if missing.
+ * @return 0, or a negative errno with err naming the file.
+ */
+PS_API int ps_engine_write_latency(struct ps_engine *e, const char *dir, char *err, size_t err_len);
+
 /* Realized + unrealized PnL at the end, price units x shares (for tests). */
 PS_API int64_t ps_engine_pnl(const struct ps_engine *e);
 
