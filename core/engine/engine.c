@@ -461,6 +461,9 @@ void ps_engine_print_summary(struct ps_engine *e, FILE *f)
 	if (x->risk_resyncs)
 		fprintf(f, "  %-26s %llu (filled while the replace was in flight)\n",
 			"replacements resynced", (unsigned long long)x->risk_resyncs);
+	if (x->replaces_dropped)
+		fprintf(f, "  %-26s %llu (the order ended first; the venue drops those)\n",
+			"replaces dropped", (unsigned long long)x->replaces_dropped);
 	if (x->adopted)
 		fprintf(f, "  %-26s %llu (sent, journal record lost in a crash)\n",
 			"orders adopted from venue", (unsigned long long)x->adopted);
@@ -479,8 +482,9 @@ void ps_engine_print_summary(struct ps_engine *e, FILE *f)
 	for (uint32_t i = 0; i < ps_instrument_table_count(e->instruments); i++) {
 		struct ps_risk_position p;
 		if (!ps_risk_position_get(x->risk, i, &p))
-			fprintf(f, "  %-26s %s %lld shares\n", "position", e->cfg.symbols[i],
-				(long long)p.pos);
+			fprintf(f, "  %-26s %s %lld shares, working buy %lld sell %lld\n",
+				"position", e->cfg.symbols[i], (long long)p.pos,
+				(long long)p.working_buy, (long long)p.working_sell);
 	}
 	print_money(f, "realized PnL", t.realized);
 	print_money(f, "unrealized PnL", t.unrealized);

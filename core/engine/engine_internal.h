@@ -240,6 +240,7 @@ struct eng_exec {
 	struct eng_adopted rec_adopt[ENG_REC_ADOPT];
 	uint32_t rec_adopt_count;
 	uint64_t adopted, risk_resyncs;
+	uint64_t replaces_dropped; /* original died with the replace in flight */
 	bool recovering; /* eng_recover is replaying the journal */
 };
 

@@ -438,6 +438,32 @@ static void order_ended(struct eng_exec *x, uint32_t h, bool canceled, uint64_t 
 }
 
 /*
+ * Order o died (filled, canceled) while a replace of it was in flight. The
+ * venue drops a replace of a dead order (OUCH 4.2: silently; FIX: with an
+ * OrderCancelReject), so the replacement never works: it stops counting
+ * against risk now. Risk carries the original and the replacement as one
+ * order with the replacement's price and size; without this, the shares the
+ * original did not fill would stay working there at the new price for good
+ * (blocking our own quotes as a self-trade). The OMS entry of the
+ * replacement times out on its own; a late reject for it finds it ended.
+ */
+static void drop_replacement(struct eng_exec *x, const struct ps_oms_order *o, uint64_t now)
+{
+	if (o->link == PS_OMS_NIL)
+		return;
+	uint32_t nh = o->link;
+	const struct ps_oms_order *n = ps_oms_order_get(&x->oms, nh);
+	struct eng_order_meta *nm = &x->meta[nh];
+	if (n->state != PS_OMS_STATE_PENDING_NEW || !nm->live)
+		return;
+	if (ps_risk_order_counts(x->risk, nm->risk, n->instrument, nm->side, nm->strategy_id))
+		ps_risk_on_cancel(x->risk, nm->risk, now);
+	nm->live = false;
+	tag_clear(x, nh);
+	x->replaces_dropped++;
+}
+
+/*
  * An Accepted or Replaced message for one of our tokens that no order in the
  * OMS carries: the process died after sending the order and before its
  * ORDER_SENT record reached the disk. The message holds the whole order
@@ -661,6 +687,7 @@ void eng_exec_apply(struct eng_exec *x, uint64_t seq, const uint8_t *msg, uint16
 		}
 		uint32_t leaves = o->qty - o->filled;
 		if (o->state == PS_OMS_STATE_FILLED) {
+			drop_replacement(x, o, now);
 			mt->live = false; /* risk ends a filled order itself */
 			tag_clear(x, h);
 		}
@@ -680,6 +707,7 @@ void eng_exec_apply(struct eng_exec *x, uint64_t seq, const uint8_t *msg, uint16
 		}
 		o = ps_oms_order_get(&x->oms, h);
 		if (terminal(o->state)) {
+			drop_replacement(x, o, now);
 			order_ended(x, h, true, now);
 			if (live)
 				report(x, h, PS_REPORT_CANCELED, o->price, 0, 0, 0);

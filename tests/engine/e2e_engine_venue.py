@@ -39,6 +39,16 @@ def run(env):
     L.check(st["positions"][0]["pos"] == vp["net"], "engine position %d = venue's (%d)"
             % (st["positions"][0]["pos"], vp["net"]))
     L.check(st["fills"] == vp["fills"], "STOP fill count = venue's")
+    # cancel_on_exit: every order is gone, at the venue and in risk's view.
+    # An order filled or cancelled while a replace of it was in flight must
+    # not leave its (dropped) replacement counted as working.
+    m = L.re.search(r"position\s+AMZN -?\d+ shares, working buy (\d+) sell (\d+)", summary)
+    L.check(m is not None, "summary shows the working shares at exit")
+    L.check(m.group(1) == "0" and m.group(2) == "0",
+            "no shares left working in risk after cancel_on_exit (buy %s, sell %s)"
+            % (m.group(1), m.group(2)))
+    L.check(L.re.search(r"SELF_TRADE", summary) is None,
+            "no order refused as a self-trade (the market maker never crosses its own quotes)")
     L.check(st["next_seq"] == vp["messages"] + 1, "STOP next venue sequence = venue's count + 1")
 
 

@@ -192,6 +192,17 @@ static void test_risk_check_duplicate_window(void **state)
 	struct ps_order_intent in = intent(0, PS_SIDE_BUY, FX_PX, 10);
 	in.strategy_id = 2;
 	assert_reason(ps_risk_check(f->r, &in, PS_RISK_ORDER_NONE, T0), PS_RISK_OK);
+
+	/* A quote moved away and back within the window: the replace is no
+	 * duplicate (it changes a working order); a NEW at those terms still is. */
+	uint32_t h = send(f, 0, PS_SIDE_SELL, FX_PX + 200, 10, T0);
+	struct ps_order_intent rp = intent(0, PS_SIDE_SELL, FX_PX + 300, 10);
+	rp.action = PS_ORDER_REPLACE;
+	assert_reason(ps_risk_check(f->r, &rp, h, T0 + MS), PS_RISK_OK);
+	assert_int_equal(ps_risk_on_send(f->r, &rp, h, 0, T0 + MS), h);
+	rp.price = FX_PX + 200;
+	assert_reason(ps_risk_check(f->r, &rp, h, T0 + 2 * MS), PS_RISK_OK);
+	assert_reason(chk(f, 0, PS_SIDE_SELL, FX_PX + 200, 10, T0 + 2 * MS), PS_RISK_DUPLICATE);
 }
 
 static void test_risk_check_position_counts_in_flight(void **state)

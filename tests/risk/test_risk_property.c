@@ -225,7 +225,7 @@ static enum ps_risk_reason r_check(struct ref *m, struct ps_order_intent *in, ui
 			return PS_RISK_COLLAR;
 	}
 	/* 5 */
-	if (g[PS_RISK_G_DUP_WINDOW_MS])
+	if (g[PS_RISK_G_DUP_WINDOW_MS] && in->action == PS_ORDER_NEW)
 		for (int k = 0; k < PS_RISK_DUP_SLOTS; k++) {
 			const struct ref_send *d = &m->sends[i][k];
 			if (d->used && d->strat == s && d->side == side && d->price == p &&

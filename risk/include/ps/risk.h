@@ -483,9 +483,10 @@ static inline enum ps_risk_reason ps_risk__check(struct ps_risk *r, struct ps_or
 	if (ps_unlikely(p < ins->collar_lo || p > ins->collar_hi))
 		return ps_risk__collar(ins);
 
-	/* 5. duplicate */
+	/* 5. duplicate (NEW only: a replace changes a working order, it cannot
+	 * double the exposure, and a quote may well move back to a recent price) */
 	uint64_t key = st->dup_tag[side] | q;
-	for (unsigned k = 0; k < PS_RISK_DUP_SLOTS; k++) {
+	for (unsigned k = 0; is_new && k < PS_RISK_DUP_SLOTS; k++) {
 		const struct ps_risk_dup *d = &ins->dup[k];
 		if (ps_unlikely(d->key == key && d->price == p && now_ns - d->ns < r->dup_ns))
 			return PS_RISK_DUPLICATE;
