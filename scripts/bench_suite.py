@@ -284,6 +284,58 @@ def topology(cpus, hot_idle="spin"):
     return "\n".join(out) + "\n", free[-1] if free else 0
 
 
+QUEUES = (("ring_full", "an inter-stage ring was full"),
+          ("rx_nobufs", "the receive buffer ring ran dry"),
+          ("md_gaps", "packets were lost before the engine read them (feed gaps)"))
+
+
+def queue_deltas(d, steps):
+    """Per step of bench-e2e: how often each engine queue filled while it
+    ran (from the engine's metrics lines, 100 ms apart, by wall clock)."""
+    rows = []
+    try:
+        with open(os.path.join(d, "metrics.jsonl")) as f:
+            for line in f:
+                try:
+                    rows.append(json.loads(line))
+                except ValueError:
+                    pass
+    except OSError:
+        return
+    rows = [r for r in rows if "unix_ms" in r]
+    if not rows:
+        return
+    for st in steps:
+        if "t0_unix_ms" not in st:
+            continue
+        before = [r for r in rows if r["unix_ms"] <= st["t0_unix_ms"]]
+        after = [r for r in rows if r["unix_ms"] >= st["t1_unix_ms"]]
+        a = before[-1] if before else {k: 0 for k, _ in QUEUES}
+        b = after[0] if after else rows[-1]
+        st["queues"] = {k: b.get(k, 0) - a.get(k, 0) for k, _ in QUEUES}
+
+
+def queue_knee(steps):
+    """The first step where an engine queue filled, and why, or (None, None)."""
+    for st in steps:
+        for k, why in QUEUES:
+            if st.get("queues", {}).get(k, 0) > 0:
+                return st, "%s (%d times)" % (why, st["queues"][k])
+    return None, None
+
+
+def load_knee(load):
+    """The load test's knee: the first rate at which an engine queue filled
+    or bench-e2e stopped (p99 above 10x the first rate's, orders missing,
+    the publisher falling behind). Returns (step, reason) or (None, None)."""
+    steps = load.get("steps", [])
+    qs, qwhy = queue_knee(steps)
+    ps = next((st for st in steps if st.get("stop")), None)
+    if qs is not None and (ps is None or qs["offered_rate"] <= ps["offered_rate"]):
+        return qs, qwhy
+    return (ps, ps["stop"]) if ps else (None, None)
+
+
 def journal_pair(on, off):
     """The same idle loop with the journal on and off, side by side: the
     engine's tick-to-trade p99 and the wire-to-wire p99 of each."""
@@ -309,6 +361,10 @@ def write_run_config(d, feed_listen, venue_port, threads, source="uring", eal=No
     text = re.sub(r"(?m)^connect = .*$", "connect = 127.0.0.1:%d" % venue_port, text)
     text = re.sub(r"(?m)^fsync = none$", "fsync = none\ndir = %s\nenabled = %s"
                   % (os.path.join(d, "journal"), "true" if journal else "false"), text)
+    # Counters every 100 ms (with the wall clock): which engine queue filled
+    # during which offered rate.
+    text = re.sub(r"(?m)^duration_s = (.*)$", "duration_s = \\1\nmetrics_file = %s\n"
+                  "metrics_interval_ms = 100" % os.path.join(d, "metrics.jsonl"), text)
     path = os.path.join(d, "run.ini")
     with open(path, "w") as f:
         f.write(text + "\n" + threads)
@@ -375,6 +431,7 @@ def e2e_session(perseus, out, name, rates, step_s, warmup_s, threads, bench_cpu,
                                       "p999_ns": int(m.group(4)), "max_ns": int(m.group(5)),
                                       "count": int(m.group(6))}
     res["stages"] = stages
+    queue_deltas(d, res.get("steps", []))
     if "error" in res or res.get("bench_rc") != 0:
         with open(os.path.join(d, "bench.err")) as f:
             err = f.read().strip().splitlines()
@@ -441,7 +498,16 @@ def run_dpdk(perseus, out, threads, bench_cpu, pub_idle, rate, step_s, warmup_s)
                           feed_listen="%s:%d" % (NET_HOST, port), timeout_s=60)
     finally:
         netns_down()
-    if not res.get("steps"):
+    if res.get("steps") and not res["steps"][0].get("received"):
+        # Steps without a single sample: no figure to show, only the cause.
+        q = res["steps"][0].get("queues", {})
+        res["skipped"] = ("the DPDK loop got no order back (%d feed gaps: packets lost before "
+                          "the engine read them, as af_packet does on a busy host)"
+                          % q.get("md_gaps", 0)
+                          if q.get("md_gaps") else "the DPDK loop got no order back: "
+                          + " ".join(res.get("log", []))[-300:])
+        res["steps"] = []
+    if not res.get("steps") and not res.get("skipped"):
         errs = " ".join(res.get("log", []))
         if "eal_args" in errs:
             res["skipped"] = ("perseus run has no [feed] eal_args key yet, so the DPDK source "
@@ -560,7 +626,7 @@ def plot_load(out, res):
             f.write("%d %g %g %g %g\n" % (s["offered_rate"], s["p50_ns"] / 1e3,
                                           s["p99_ns"] / 1e3, s["p999_ns"] / 1e3,
                                           s["wire_p50_ns"] / 1e3))
-    knee = next((s for s in steps if s.get("stop")), None)
+    knee, _ = load_knee(load)
     arrow = ""
     if knee:
         arrow = ("set arrow from %d, graph 0 to %d, graph 1 nohead dt 3 lw 2 lc rgb 'red'\n"
@@ -705,12 +771,12 @@ def report(out, res, plots, rows, elapsed):
                 us(p["wire_p99_off_ns"])))
         L.append("")
     load = res.get("e2e_load", {})
-    knee = next((s for s in load.get("steps", []) if s.get("stop")), None)
+    knee, knee_why = load_knee(load)
     if load.get("steps"):
-        last_ok = [s for s in load["steps"] if not s.get("stop")]
+        last_ok = [s for s in load["steps"] if knee and s["offered_rate"] < knee["offered_rate"]]
         if knee:
             L.append("Knee: **%d add orders/s** (%s)%s.\n" % (
-                knee["offered_rate"], knee["stop"],
+                knee["offered_rate"], knee_why,
                 "; the highest rate below it was %d/s" % last_ok[-1]["offered_rate"]
                 if last_ok else ""))
         else:
@@ -742,14 +808,20 @@ def report(out, res, plots, rows, elapsed):
                  "does, and latency is taken from that scheduled time, so a stall is charged to "
                  "every packet it delayed (no coordinated omission). Each rate runs %.1f s after "
                  "a warm-up.\n" % load.get("step_s", 0))
+        L.append("Engine queues per rate (from its metrics, 100 ms apart): times a ring "
+                 "between stages was full / the receive buffer ring ran dry / packets were "
+                 "lost before the engine read them.\n")
         L.append("| offered/s | sent | missing | p50 us | p90 us | p99 us | p99.9 us | max us "
-                 "| wire p50 us | |")
-        L.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+                 "| wire p50 us | queues full | |")
+        L.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        kstep, kwhy = load_knee(load)
         for s in load["steps"]:
-            L.append("| %d | %d | %d | %s | %s | %s | %s | %s | %s | %s |" % (
+            q = s.get("queues")
+            L.append("| %d | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 s["offered_rate"], s["sent"], s["missing"], us(s["p50_ns"]), us(s["p90_ns"]),
                 us(s["p99_ns"]), us(s["p999_ns"]), us(s["max_ns"]), us(s["wire_p50_ns"]),
-                "knee: " + s["stop"] if s.get("stop") else ""))
+                "/".join(str(q[k]) for k, _ in QUEUES) if q else "-",
+                "knee: " + kwhy if s is kstep else ""))
         L.append("")
 
     if idle.get("stages"):
@@ -1023,9 +1095,9 @@ def main():
         log("wire to wire p50 %s us p99 %s us; sockperf half round trip p50 %.1f us: %.2fx" % (
             us(s["wire_p50_ns"]), us(s["wire_p99_ns"]), sp["p50_us"],
             s["wire_p50_ns"] / 1e3 / sp["p50_us"]))
-    knee = next((s for s in res.get("e2e_load", {}).get("steps", []) if s.get("stop")), None)
+    knee, why = load_knee(res.get("e2e_load", {}))
     if knee:
-        log("knee at %d/s: %s" % (knee["offered_rate"], knee["stop"]))
+        log("knee at %d/s: %s" % (knee["offered_rate"], why))
     return 0 if idle.get("steps") else 1
 
 

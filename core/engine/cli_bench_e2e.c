@@ -119,6 +119,9 @@ struct e2e_step {
 	struct e2e_pcts lat;  /* from the scheduled send (open loop) */
 	struct e2e_pcts wire; /* from the actual send (wire to wire) */
 	const char *stop;     /* why the sweep stopped here, or NULL */
+	/* wall clock (ms since the epoch) of the step, warm-up and drain
+	 * included: to line it up with the engine's metrics lines */
+	uint64_t t0_unix_ms, t1_unix_ms;
 };
 
 struct e2e {
@@ -724,6 +727,13 @@ static void pcts(const struct ps_hist *h, struct e2e_pcts *p)
 	};
 }
 
+static uint64_t unix_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 /* One rate: warm-up, record, drain. k is the running add counter. */
 static int run_rate(struct e2e *b, uint32_t rate, uint64_t *k, struct e2e_step *st)
 {
@@ -736,6 +746,7 @@ static int run_rate(struct e2e *b, uint32_t rate, uint64_t *k, struct e2e_step *
 	uint64_t end_n = rec_n + (uint64_t)(b->o.step_s * rate);
 	uint64_t n = 0, sent_rec = 0, lag_max = 0;
 	uint64_t wait_min = ps_clock_ns_to_tsc(2 * WAKE_EARLY_NS);
+	uint64_t t0_ms = unix_ms();
 	int rc;
 
 	ps_hist_reset(&b->hist);
@@ -782,6 +793,8 @@ static int run_rate(struct e2e *b, uint32_t rate, uint64_t *k, struct e2e_step *
 		.received = b->received,
 		.unmatched = b->unmatched,
 		.max_lag_ns = lag_max,
+		.t0_unix_ms = t0_ms,
+		.t1_unix_ms = unix_ms(),
 	};
 	pcts(&b->hist, &st->lat);
 	pcts(&b->whist, &st->wire);
@@ -844,6 +857,8 @@ static int write_json(const struct e2e *b, const struct e2e_step *st, uint32_t n
 		json_pcts(f, "", &s->lat);
 		fprintf(f, ", ");
 		json_pcts(f, "wire_", &s->wire);
+		fprintf(f, ", \"t0_unix_ms\": %llu, \"t1_unix_ms\": %llu",
+			(unsigned long long)s->t0_unix_ms, (unsigned long long)s->t1_unix_ms);
 		fprintf(f, ", \"stop\": %s%s%s}%s\n", s->stop ? "\"" : "",
 			s->stop ? s->stop : "null", s->stop ? "\"" : "", i + 1 < n ? "," : "");
 	}

@@ -317,7 +317,6 @@ enum {
 	ENG_C_MD_EVENTS,
 	ENG_C_BOOK_EVENTS,
 	ENG_C_INTENTS,
-	ENG_C_ORDERS_SENT,
 	ENG_C_RISK_REJECTS,
 	ENG_C_FILLS,
 	ENG_C_FILLED_QTY,
@@ -327,7 +326,13 @@ enum {
 	ENG_C_VENUE_MSGS,
 	ENG_C_REALIZED,
 	ENG_C_POSITION,
+	ENG_C_RING_FULL,  /* enqueues that found ring A or B full (the stage waited) */
+	ENG_C_RX_NOBUFS,  /* receives the kernel could not place: buffer ring empty */
+	ENG_C_ORDER_MSGS, /* order messages sent: new, cancel, replace */
+	ENG_C__COUNT
 };
+static_assert(ENG_C__COUNT <= PS_ARRAY_SIZE(((struct ps_engine *)0)->counters),
+	      "ps_engine.counters too small");
 
 static inline void eng_count(struct ps_engine *e, unsigned i, uint64_t n)
 {

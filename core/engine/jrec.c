@@ -6,6 +6,7 @@
 
 #include <ps/jrec.h>
 #include <ps/ouch.h>
+#include <ps/risk_keys.h>
 
 static const char *const names[PS_JREC__COUNT] = {
 	[PS_JREC_START] = "START",
@@ -238,6 +239,10 @@ int ps_jrec_print(FILE *f, enum ps_jrec_format fmt, uint64_t seq, uint64_t ts_ns
 			struct ps_jrec_reject r;
 			memcpy(&r, payload, sizeof(r));
 			fi(&o, "reason", r.reason);
+			const char *rn = r.reason > 0 && r.reason < PS_RISK_REASON__COUNT
+					     ? ps_risk_reason_name((unsigned)r.reason)
+					     : "?";
+			fs(&o, "reason_name", rn, strlen(rn));
 			fs(&o, "side", side_name(r.intent.side), 8);
 			fu(&o, "qty", r.intent.qty);
 			fi(&o, "price", r.intent.price);

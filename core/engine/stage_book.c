@@ -21,6 +21,9 @@ static void to_exec(struct eng_book *b, const struct eng_b2e *m)
 		eng_exec_on_b2e(&e->exec, m);
 		return;
 	}
+	if (ps_likely(ps_ring_spsc_enqueue(&e->ring_b, m)))
+		return;
+	eng_count(e, ENG_C_RING_FULL, 1);
 	while (!ps_ring_spsc_enqueue(&e->ring_b, m)) {
 		if (eng_phase(e) >= ENG_STOP_COLD)
 			return;

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <ps/err.h>
 
@@ -56,6 +57,13 @@ void eng_publish_metrics(struct ps_engine *e, enum eng_stage s, uint64_t events,
 	ps_seqlock_write(&e->metrics_lock[s], &e->metrics[s], &m, sizeof(m));
 }
 
+static uint64_t unix_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 static void write_metrics(struct eng_cold *c, uint64_t now)
 {
 	static const char *const names[ENG_STAGES] = { "md", "book", "exec", "cold" };
@@ -66,20 +74,22 @@ static void write_metrics(struct eng_cold *c, uint64_t now)
 		"{\"t_ms\":%llu,\"md_packets\":%llu,\"md_events\":%llu,\"book_events\":%llu,"
 		"\"intents\":%llu,\"orders\":%llu,\"risk_rejects\":%llu,\"fills\":%llu,"
 		"\"filled_qty\":%llu,\"journal_records\":%llu,\"md_gaps\":%llu,\"md_stale\":%llu,"
-		"\"realized\":%lld",
+		"\"realized\":%lld,\"unix_ms\":%llu,\"ring_full\":%llu,\"rx_nobufs\":%llu",
 		(unsigned long long)((now - e->start_ns) / 1000000u),
 		(unsigned long long)eng_get(e, ENG_C_MD_PACKETS),
 		(unsigned long long)eng_get(e, ENG_C_MD_EVENTS),
 		(unsigned long long)eng_get(e, ENG_C_BOOK_EVENTS),
 		(unsigned long long)eng_get(e, ENG_C_INTENTS),
-		(unsigned long long)eng_get(e, ENG_C_ORDERS_SENT),
+		(unsigned long long)eng_get(e, ENG_C_ORDER_MSGS),
 		(unsigned long long)eng_get(e, ENG_C_RISK_REJECTS),
 		(unsigned long long)eng_get(e, ENG_C_FILLS),
 		(unsigned long long)eng_get(e, ENG_C_FILLED_QTY),
 		(unsigned long long)eng_get(e, ENG_C_JOURNAL_RECORDS),
 		(unsigned long long)eng_get(e, ENG_C_MD_GAPS),
 		(unsigned long long)eng_get(e, ENG_C_MD_STALE),
-		(long long)(int64_t)eng_get(e, ENG_C_REALIZED));
+		(long long)(int64_t)eng_get(e, ENG_C_REALIZED), (unsigned long long)unix_ms(),
+		(unsigned long long)eng_get(e, ENG_C_RING_FULL),
+		(unsigned long long)eng_get(e, ENG_C_RX_NOBUFS));
 	for (int s = 0; s < ENG_STAGES - 1; s++) {
 		struct eng_stage_metrics m;
 		ps_seqlock_read(&e->metrics_lock[s], &m, &e->metrics[s], sizeof(m));

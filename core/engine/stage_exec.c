@@ -250,6 +250,7 @@ void eng_exec_flush(struct eng_exec *x)
 		ps_hist_record(&x->lat[ENG_LAT_T2S], ps_tsc_to_ns(t2 - b->md_tsc));
 	}
 	x->batch_n = 0;
+	eng_set(x->e, ENG_C_ORDER_MSGS, x->sent + x->cancels + x->replaces);
 }
 
 static void do_new(struct eng_exec *x, struct ps_order_intent *in, uint64_t t0, uint64_t now)

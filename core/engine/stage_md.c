@@ -27,6 +27,9 @@ static void to_book(struct eng_md *md, const struct ps_md_event *ev)
 		eng_book_on_md(&e->book, ev);
 		return;
 	}
+	if (ps_likely(ps_ring_spsc_enqueue(&e->ring_a, ev)))
+		return;
+	eng_count(e, ENG_C_RING_FULL, 1);
 	while (!ps_ring_spsc_enqueue(&e->ring_a, ev)) {
 		if (eng_phase(e) >= ENG_STOP_COLD)
 			return;
@@ -228,6 +231,9 @@ int eng_md_poll(struct eng_md *md)
 		atomic_store_explicit(&md->last_pkt_ns, eng_now_ns(), memory_order_relaxed);
 		eng_set(md->e, ENG_C_MD_PACKETS, md->packets);
 		eng_set(md->e, ENG_C_MD_EVENTS, md->events);
+		eng_set(md->e, ENG_C_RX_NOBUFS, md->src.stats.nobufs);
+		if (!md->e->split_md_book) /* fused: the book stage has no poll of its own */
+			eng_set(md->e, ENG_C_BOOK_EVENTS, md->e->book.events);
 	}
 	return n;
 }
