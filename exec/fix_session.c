@@ -439,6 +439,24 @@ int ps_fix_session_send(struct ps_fix_session *s, const char *type, const uint8_
 	return finish_send(s, n + body_len, now_ns) ? 0 : PS_EFULL;
 }
 
+int ps_fix_session_keep(struct ps_fix_session *s, const char *type, const uint8_t *body,
+			uint32_t body_len, uint64_t now_ns)
+{
+	if (s->state == PS_FIX_SESSION_LOGGED_ON)
+		return -EISCONN;
+	if (body_len > s->store_slot_len - sizeof(struct slot_hdr))
+		return -EMSGSIZE;
+	uint64_t seq = s->seq->next_out++;
+	struct slot_hdr *h = slot_of(s, seq);
+	h->seq = seq;
+	h->len = body_len;
+	h->type[0] = type[0];
+	h->type[1] = type[1];
+	ps_fix_put_time(&s->enc, h->orig_time, now_ns);
+	memcpy(h + 1, body, body_len);
+	return 0;
+}
+
 static void send_gap_fill(struct ps_fix_session *s, uint64_t seq, uint64_t new_seq, uint64_t now_ns)
 {
 	uint8_t t[21];

@@ -241,7 +241,9 @@ static void write_stop(struct ps_engine *e)
 	memset(&st, 0, sizeof(st));
 	ps_risk_totals_get(e->exec.risk, &t);
 	st.token_hwm = ps_oms_token_hwm(&e->exec.oms);
-	st.next_seq = e->exec.soup_mem ? ps_soup_client_next_seq(&e->exec.soup) : e->next_seq;
+	st.next_seq = e->exec.soup_mem ? ps_soup_client_next_seq(&e->exec.soup)
+		      : e->exec.fix    ? eng_fix_next_in(e->exec.fix)
+				       : e->next_seq;
 	st.realized = t.realized;
 	st.unrealized = t.unrealized;
 	st.fills = e->exec.fills;
@@ -339,6 +341,7 @@ int ps_engine_run(struct ps_engine *e, volatile sig_atomic_t *stop)
 			usleep(1000);
 		}
 	}
+	eng_fix_logout(e->exec.fix);
 	write_stop(e);
 	eng_cold_close(&e->cold);
 	return rc ? rc : e->cold.error;

@@ -138,8 +138,9 @@ static int read_feed(struct eng_cfg *e, struct ps_config *c, char *err, size_t e
 	return 0;
 }
 
-static int read_password(struct eng_venue_cfg *v, struct ps_config *c, const char *sec, char *err,
-			 size_t err_len)
+/* The venue password into pw (at most max characters: 10 for SoupBinTCP). */
+static int read_password(char *pw_out, size_t cap, size_t max, struct ps_config *c, const char *sec,
+			 char *err, size_t err_len)
 {
 	const char *env_name, *file;
 	GET(ps_config_get_str(c, sec, "password_env", "PERSEUS_VENUE_PASSWORD", &env_name, err,
@@ -152,25 +153,70 @@ static int read_password(struct eng_venue_cfg *v, struct ps_config *c, const cha
 			return bad(c, sec, "password_file", err, err_len,
 				   "must exist and be readable by its owner only (chmod 600)");
 		f = fopen(file, "r");
-		if (!f || !fgets(v->password, sizeof(v->password), f)) {
+		if (!f || !fgets(pw_out, (int)cap, f)) {
 			if (f)
 				fclose(f);
 			return bad(c, sec, "password_file", err, err_len, "cannot read it");
 		}
 		fclose(f);
-		v->password[strcspn(v->password, "\r\n")] = '\0';
+		pw_out[strcspn(pw_out, "\r\n")] = '\0';
+		if (strlen(pw_out) > max)
+			return bad(c, sec, "password_file", err, err_len,
+				   max == 10 ? "the password is longer than 10 characters"
+					     : "the password is too long");
 		return 0;
 	}
 	const char *pw = getenv(env_name);
-	if (!pw || strlen(pw) > 10) {
+	if (!pw || strlen(pw) > max) {
 		snprintf(err, err_len,
-			 "%s: [%s] venue password: set the environment variable %s (at most 10 "
+			 "%s: [%s] venue password: set the environment variable %s (at most %zu "
 			 "characters) or password_file",
-			 ps_config_path(c), sec, env_name);
+			 ps_config_path(c), sec, env_name, max);
 		return PS_ECONFIG;
 	}
-	snprintf(v->password, sizeof(v->password), "%s", pw);
+	snprintf(pw_out, cap, "%s", pw);
 	return 0;
+}
+
+/* A CompID: 1-32 printable characters, no '=' (it goes into tag=value). */
+static bool comp_id_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 32)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] > '~' || s[i] == '=')
+			return false;
+	return true;
+}
+
+/* protocol = fix: the FIX 4.4 session keys. Keys of the other protocol are errors. */
+static int read_venue_fix(struct eng_venue_cfg *v, struct ps_config *c, const char *sec, char *err,
+			  size_t err_len)
+{
+	static const char *const ouch_only[] = { "session", "firm", "heartbeat_ms", "timeout_ms",
+						 NULL };
+	for (const char *const *k = ouch_only; *k; k++)
+		if (ps_config_has(c, sec, *k))
+			return bad(c, sec, *k, err, err_len, "only for protocol = ouch");
+	GET(ps_config_get_strbuf(c, sec, "sender_comp_id", v->user, v->sender_comp_id,
+				 sizeof(v->sender_comp_id), err, err_len));
+	if (!comp_id_ok(v->sender_comp_id))
+		return bad(c, sec, "sender_comp_id", err, err_len,
+			   "1-32 printable characters, no spaces or '='");
+	GET(ps_config_get_strbuf(c, sec, "target_comp_id", "PERSEUS", v->target_comp_id,
+				 sizeof(v->target_comp_id), err, err_len));
+	if (!comp_id_ok(v->target_comp_id))
+		return bad(c, sec, "target_comp_id", err, err_len,
+			   "1-32 printable characters, no spaces or '='");
+	int64_t n;
+	GET(ps_config_get_int(c, sec, "heartbeat_s", 5, 1, 3600, &n, err, err_len));
+	v->heartbeat_s = (uint32_t)n;
+	GET(ps_config_get_int(c, sec, "resend_store", 8192, 64, 1 << 20, &n, err, err_len));
+	if (n & (n - 1))
+		return bad(c, sec, "resend_store", err, err_len, "a power of two");
+	v->fix_store_count = (uint32_t)n;
+	return read_password(v->fix_password, sizeof(v->fix_password), 63, c, sec, err, err_len);
 }
 
 static int read_venue(struct eng_cfg *e, struct ps_config *c, char *err, size_t err_len)
@@ -188,16 +234,15 @@ static int read_venue(struct eng_cfg *e, struct ps_config *c, char *err, size_t 
 		return PS_ECONFIG;
 	}
 	GET(ps_config_get_str(c, sec, "protocol", "ouch", &proto, err, err_len));
-	if (strcmp(proto, "ouch") != 0)
-		return bad(c, sec, "protocol", err, err_len, "expected ouch");
+	if (!strcmp(proto, "fix"))
+		v->protocol = ENG_PROTO_FIX;
+	else if (strcmp(proto, "ouch") != 0)
+		return bad(c, sec, "protocol", err, err_len, "expected ouch or fix");
 	GET(ps_config_get_strbuf(c, sec, "connect", "127.0.0.1:15000", v->connect,
 				 sizeof(v->connect), err, err_len));
 	GET(ps_config_get_strbuf(c, sec, "user", "", v->user, 7, err, err_len));
 	if (!v->user[0])
 		return bad(c, sec, "user", err, err_len, "required (1-6 characters)");
-	GET(ps_config_get_strbuf(c, sec, "session", "", v->session, sizeof(v->session), err,
-				 err_len));
-	GET(ps_config_get_strbuf(c, sec, "firm", "PRSS", v->firm, sizeof(v->firm), err, err_len));
 	GET(ps_config_get_strbuf(c, sec, "token_prefix", "P", v->token_prefix, 3, err, err_len));
 	GET(ps_config_get_int(c, sec, "heartbeat_ms", 1000, 10, 60000, &n, err, err_len));
 	v->heartbeat_ms = (uint32_t)n;
@@ -205,7 +250,17 @@ static int read_venue(struct eng_cfg *e, struct ps_config *c, char *err, size_t 
 	v->timeout_ms = (uint32_t)n;
 	GET(ps_config_get_int(c, sec, "order_timeout_ms", 5000, 10, 600000, &n, err, err_len));
 	v->order_timeout_ms = (uint32_t)n;
-	return read_password(v, c, sec, err, err_len);
+	if (v->protocol == ENG_PROTO_FIX)
+		return read_venue_fix(v, c, sec, err, err_len);
+	static const char *const fix_only[] = { "sender_comp_id", "target_comp_id", "heartbeat_s",
+						"resend_store", NULL };
+	for (const char *const *k = fix_only; *k; k++)
+		if (ps_config_has(c, sec, *k))
+			return bad(c, sec, *k, err, err_len, "only for protocol = fix");
+	GET(ps_config_get_strbuf(c, sec, "session", "", v->session, sizeof(v->session), err,
+				 err_len));
+	GET(ps_config_get_strbuf(c, sec, "firm", "PRSS", v->firm, sizeof(v->firm), err, err_len));
+	return read_password(v->password, sizeof(v->password), 10, c, sec, err, err_len);
 }
 
 int eng_config_read(struct eng_cfg *e, struct ps_config *c, char *err, size_t err_len)
@@ -224,11 +279,22 @@ int eng_config_read(struct eng_cfg *e, struct ps_config *c, char *err, size_t er
 	static const char *const thread_keys[] = { "cpu", "stages", "idle", "priority", NULL };
 	static const char *const feed_keys[] = { "source",  "listen", "group",    "rerequest",
 						 "session", "pcap",   "eal_args", NULL };
-	static const char *const venue_keys[] = {
-		"protocol",         "connect", "user",         "password_env", "password_file",
-		"session",          "firm",    "token_prefix", "heartbeat_ms", "timeout_ms",
-		"order_timeout_ms", NULL
-	};
+	static const char *const venue_keys[] = { "protocol",
+						  "connect",
+						  "user",
+						  "password_env",
+						  "password_file",
+						  "session",
+						  "firm",
+						  "token_prefix",
+						  "heartbeat_ms",
+						  "timeout_ms",
+						  "order_timeout_ms",
+						  "sender_comp_id",
+						  "target_comp_id",
+						  "heartbeat_s",
+						  "resend_store",
+						  NULL };
 	static const char *const journal_keys[] = { "enabled",           "dir",        "fsync",
 						    "fsync_interval_ms", "segment_mb", NULL };
 	static const char *const log_keys[] = { "file", "level", NULL };

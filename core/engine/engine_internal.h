@@ -3,7 +3,8 @@
  *
  *   md    source -> MoldUDP64 session -> ITCH decode -> struct ps_md_event
  *   book  L3 books, strategies -> order intents; exec reports -> strategies
- *   exec  risk -> OMS -> OUCH over SoupBinTCP; venue messages -> OMS, risk
+ *   exec  risk -> OMS -> OUCH over SoupBinTCP, or FIX 4.4 (stage_exec_fix.c);
+ *         venue messages -> OMS, risk
  *   cold  journal, metrics, final summary
  *
  * A stage is a poll function. Stages on the same thread call each other
@@ -91,7 +92,10 @@ struct eng_feed_cfg {
 	char eal_args[192]; /* dpdk: EAL arguments, e.g. "--no-huge -m 256 --vdev=..." */
 };
 
+enum eng_venue_protocol { ENG_PROTO_OUCH = 0, ENG_PROTO_FIX };
+
 struct eng_venue_cfg {
+	uint32_t protocol; /* enum eng_venue_protocol */
 	char connect[64];
 	char user[8];
 	char password[12];
@@ -101,6 +105,12 @@ struct eng_venue_cfg {
 	uint32_t heartbeat_ms;
 	uint32_t timeout_ms;
 	uint32_t order_timeout_ms;
+	/* protocol = fix */
+	char sender_comp_id[33];  /* ours (49) */
+	char target_comp_id[33];  /* the venue's (56) */
+	char fix_password[64];    /* Password (554); from password_env / password_file */
+	uint32_t heartbeat_s;     /* HeartBtInt (108) */
+	uint32_t fix_store_count; /* sent messages kept for the venue's ResendRequest */
 };
 
 struct eng_cfg {
@@ -212,6 +222,10 @@ struct eng_exec {
 	void *oms_mem;
 	struct ps_soup_client soup;
 	void *soup_mem;
+	/* protocol = fix: the FIX 4.4 session (stage_exec_fix.c); NULL = OUCH.
+	 * Read once per order on the hot path, beside the session it replaces
+	 * (same lines as soup_mem): a well-predicted branch, no extra miss. */
+	struct eng_fix *fix;
 	struct eng_order_meta *meta; /* [oms capacity] */
 	struct eng_strategy_slot tags[ENG_MAX_STRATEGIES][ENG_TAG_SLOTS];
 	char stock[ENG_MAX_INSTRUMENTS][8];
@@ -241,7 +255,7 @@ struct eng_exec {
 	uint32_t rec_adopt_count;
 	uint64_t adopted, risk_resyncs;
 	uint64_t replaces_dropped; /* original died with the replace in flight */
-	bool recovering; /* eng_recover is replaying the journal */
+	bool recovering;           /* eng_recover is replaying the journal */
 };
 
 struct eng_cold {
@@ -402,6 +416,64 @@ int eng_exec_connect(struct eng_exec *x, char *err, size_t err_len);
 void eng_exec_apply(struct eng_exec *x, uint64_t seq, const uint8_t *msg, uint16_t len, bool live);
 void eng_exec_restore_order(struct eng_exec *x, const struct ps_jrec_order *r, unsigned type);
 void eng_exec_journal_adopted(struct eng_exec *x);
+
+/*
+ * The venue protocol split. The exec stage speaks one vocabulary for venue
+ * events: OUCH 4.2 outbound messages (struct ps_ouch_msg). OUCH messages are
+ * that already; the FIX adapter (stage_exec_fix.c) turns each
+ * ExecutionReport and OrderCancelReject into the one OUCH message that
+ * means the same, which is journaled (VENUE_MSG, with the FIX MsgSeqNum)
+ * and applied exactly like an OUCH message, so the OMS, risk, the journal
+ * and recovery have one code path. Session events use the
+ * PS_SOUP_CLIENT_EV_* codes (LOGGED_IN, CAUGHT_UP, DISCONNECTED) whatever
+ * the protocol.
+ */
+struct eng_fix;
+struct ps_fix_msg;
+
+/* stage_exec.c, for the protocol modules */
+void eng_exec_apply_msg(struct eng_exec *x, uint64_t seq, const struct ps_ouch_msg *m, bool live);
+/* A normalized venue message from the session, live: journal, apply, count. */
+void eng_exec_on_venue_msg(struct eng_exec *x, uint64_t seq, const struct ps_ouch_msg *m);
+void eng_exec_session_event(struct eng_exec *x, int event, int err);
+/* The next token of the OMS counter, consumed (a FIX cancel's ClOrdID). */
+void eng_exec_take_token(struct eng_exec *x, char token[PS_OUCH_TOKEN_LEN]);
+
+/*
+ * stage_exec_fix.c: FIX 4.4 order entry over the io_uring TCP transport.
+ * The ClOrdID of an order is its OMS token; a cancel gets a fresh token
+ * from the same counter (never reused across restarts). The session's
+ * sequence numbers live in JOURNAL_DIR/fix-SENDER-TARGET.seq; after a
+ * restart the incoming number restarts after the last VENUE_MSG journaled
+ * (next_in_journal), so a message received but never journaled is asked
+ * for again (ResendRequest) instead of being lost.
+ */
+int eng_fix_open(struct eng_exec *x, const struct sockaddr_in *addr, uint64_t next_in_journal,
+		 char *err, size_t err_len);
+void eng_fix_close(struct eng_exec *x);
+uint32_t eng_fix_poll(struct eng_fix *f, uint64_t now_ns);
+/* Logged on, caught up and room to send one order message. */
+bool eng_fix_can_send(struct eng_fix *f);
+void eng_fix_send_new(struct eng_fix *f, const struct ps_order_intent *in, const char *token,
+		      const char *stock);
+/* cxl_token: ClOrdID of the cancel request (eng_exec_take_token). */
+void eng_fix_send_cancel(struct eng_fix *f, const struct ps_oms_order *o, const char *cxl_token,
+			 const char *stock);
+void eng_fix_send_replace(struct eng_fix *f, const struct ps_oms_order *o, const char *new_token,
+			  const struct ps_order_intent *in, const char *stock);
+void eng_fix_flush(struct eng_fix *f);
+/* Main thread, after the stage threads stopped: Logout, bounded wait. */
+void eng_fix_logout(struct eng_fix *f);
+uint64_t eng_fix_next_in(const struct eng_fix *f);
+/*
+ * The adapter, pure: one FIX application message -> the OUCH message that
+ * means the same for the OMS. oms gives the open shares a Canceled needs
+ * (FIX says what is left, OUCH what went). @return 1 with *out set; 0 for a
+ * message with no OMS meaning (Restated, OrderStatus, ...); PS_EPROTOCOL
+ * for a malformed one.
+ */
+int eng_fix_normalize(const struct ps_fix_msg *m, const struct ps_oms *oms,
+		      struct ps_ouch_msg *out);
 
 /* engine_log.c */
 int eng_log_open(struct ps_engine *e, char *err, size_t err_len);

@@ -6,6 +6,7 @@
  * session then asks for the message after the last one journaled, so the
  * venue replays precisely what we missed: nothing lost, nothing twice.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -102,6 +103,57 @@ static int on_record(void *ctx, const struct ps_journal_record *rec)
 	return 0;
 }
 
+/*
+ * The journal's venue sequence numbers belong to one venue session: OUCH's
+ * SoupBinTCP numbers, or one FIX session's MsgSeqNums, whose outgoing
+ * numbers live beside the journal in fix-SENDER-TARGET.seq. A journal with
+ * venue messages must match the configured session, or the sequence
+ * numbers asked for after the restart would be another session's.
+ */
+static int check_session(struct ps_engine *e, char *err, size_t err_len)
+{
+	const struct eng_venue_cfg *v = &e->cfg.venue;
+	char mine[128] = "", other[256] = "";
+	DIR *d = opendir(e->cfg.journal_dir);
+	struct dirent *de;
+	bool found = false;
+
+	if (!d)
+		return 0;
+	if (v->protocol == ENG_PROTO_FIX)
+		snprintf(mine, sizeof(mine), "fix-%s-%s.seq", v->sender_comp_id, v->target_comp_id);
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		if (n < 8 || strncmp(de->d_name, "fix-", 4) != 0 ||
+		    strcmp(de->d_name + n - 4, ".seq") != 0)
+			continue;
+		if (mine[0] && !strcmp(de->d_name, mine))
+			found = true;
+		else if (!other[0])
+			snprintf(other, sizeof(other), "%s", de->d_name);
+	}
+	closedir(d);
+	if (v->protocol == ENG_PROTO_FIX && !found) {
+		snprintf(err, err_len,
+			 "journal %s holds venue messages of another session (%s%s), not of the "
+			 "FIX session %s -> %s (no %s beside it): refusing to start (use a new "
+			 "journal dir for a new session)",
+			 e->cfg.journal_dir, other[0] ? other : "OUCH",
+			 other[0] ? "" : " or a lost sequence file", v->sender_comp_id,
+			 v->target_comp_id, mine);
+		return PS_ECONFIG;
+	}
+	if (v->protocol == ENG_PROTO_OUCH && other[0]) {
+		snprintf(err, err_len,
+			 "journal %s holds venue messages of a FIX session (%s), and [venue] "
+			 "protocol is ouch: refusing to start (use a new journal dir for a new "
+			 "session)",
+			 e->cfg.journal_dir, other);
+		return PS_ECONFIG;
+	}
+	return 0;
+}
+
 int eng_recover(struct ps_engine *e, char *err, size_t err_len)
 {
 	struct rec_ctx c = { .e = e };
@@ -152,6 +204,9 @@ int eng_recover(struct ps_engine *e, char *err, size_t err_len)
 		e->recovered_orders = c.orders;
 		if (c.last_seq)
 			e->next_seq = c.last_seq + 1;
+		if (c.venue_msgs && e->cfg.mode != PS_ENGINE_REPLAY &&
+		    (rc = check_session(e, err, err_len)))
+			return rc;
 	}
 	e->token_start = c.token_hwm > floor ? c.token_hwm : floor;
 	if ((rc = ps_oms_token_seek(&e->exec.oms, e->token_start))) {

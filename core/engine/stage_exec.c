@@ -23,6 +23,26 @@
 
 #include "engine_internal.h"
 
+/*
+ * The venue protocol: OUCH over SoupBinTCP here, FIX 4.4 in
+ * stage_exec_fix.c (x->fix set). Each send site has one branch on x->fix,
+ * always taken the same way in a run, so the OUCH path pays a predicted
+ * branch and nothing else.
+ */
+static inline void venue_flush(struct eng_exec *x)
+{
+	if (ps_likely(!x->fix))
+		ps_soup_client_flush(&x->soup);
+	else
+		eng_fix_flush(x->fix);
+}
+
+void eng_exec_take_token(struct eng_exec *x, char token[PS_OUCH_TOKEN_LEN])
+{
+	memcpy(token, x->oms.token_text, PS_OUCH_TOKEN_LEN);
+	ps_oms_token_seek(&x->oms, ps_oms_token_hwm(&x->oms) + 1);
+}
+
 #define OMS_CAPACITY (1u << 16)
 #define RISK_ORDERS  (1u << 16)
 #define JOURNAL_ROOM (1u << 20) /* free bytes needed before reading the venue */
@@ -234,7 +254,7 @@ void eng_exec_flush(struct eng_exec *x)
 		return;
 	/* The orders' bytes are committed: handing them to the socket now. */
 	uint64_t t1 = ps_tsc();
-	ps_soup_client_flush(&x->soup);
+	venue_flush(x);
 	uint64_t t2 = ps_tsc();
 	ps_hist_record(&x->lat[ENG_LAT_SEND], ps_tsc_to_ns(t2 - t1));
 	for (uint32_t i = 0; i < x->batch_n; i++) {
@@ -275,8 +295,11 @@ static void do_new(struct eng_exec *x, struct ps_order_intent *in, uint64_t t0, 
 		report_intent(x, in, PS_EFULL, 0);
 		return;
 	}
-	uint8_t *p = ps_soup_client_claim_packet(&x->soup, PS_OUCH_ENTER_PKT_LEN);
-	if (!p) {
+	bool fix = x->fix != NULL;
+	uint8_t *p = NULL;
+	if (ps_likely(!fix))
+		p = ps_soup_client_claim_packet(&x->soup, PS_OUCH_ENTER_PKT_LEN);
+	if (fix ? !eng_fix_can_send(x->fix) : !p) {
 		/* Not logged in, or the send buffer is full: the order never left. */
 		ps_oms_apply(&x->oms, h, PS_OMS_EV_REJECTED, now);
 		report_intent(x, in, PS_EDISCONNECTED, 0);
@@ -291,10 +314,15 @@ static void do_new(struct eng_exec *x, struct ps_order_intent *in, uint64_t t0, 
 	mt->live = true;
 	tag_set(x, in->strategy_id, in->tag, h);
 	journal_order(x, in, h, PS_OMS_NIL, PS_JREC_ORDER_SENT);
-	ps_ouch_enter_tmpl_encode(&enter_tmpl[in->tif == PS_TIF_IOC], p,
-				  ps_oms_order_get(&x->oms, h)->token, req.side, in->qty,
-				  x->stock[in->instrument], (uint32_t)in->price);
-	ps_soup_client_commit(&x->soup, now);
+	if (ps_likely(!fix)) {
+		ps_ouch_enter_tmpl_encode(&enter_tmpl[in->tif == PS_TIF_IOC], p,
+					  ps_oms_order_get(&x->oms, h)->token, req.side, in->qty,
+					  x->stock[in->instrument], (uint32_t)in->price);
+		ps_soup_client_commit(&x->soup, now);
+	} else {
+		eng_fix_send_new(x->fix, in, ps_oms_order_get(&x->oms, h)->token,
+				 x->stock[in->instrument]);
+	}
 	x->sent++;
 	mark_sent(x, in, t0);
 }
@@ -314,15 +342,26 @@ static void do_cancel(struct eng_exec *x, struct ps_order_intent *in, uint64_t t
 		report_intent(x, in, refuse(x, in, v), o->qty - o->filled);
 		return;
 	}
-	uint8_t *p = ps_soup_client_claim(&x->soup, PS_OUCH_CANCEL_ORDER_LEN);
-	if (!p || jring_low(x->e) || ps_oms_order_cancel(&x->oms, h, now)) {
+	bool fix = x->fix != NULL;
+	uint8_t *p = NULL;
+	char cxl[PS_OUCH_TOKEN_LEN];
+	if (ps_likely(!fix))
+		p = ps_soup_client_claim(&x->soup, PS_OUCH_CANCEL_ORDER_LEN);
+	if ((fix ? !eng_fix_can_send(x->fix) : !p) || jring_low(x->e) ||
+	    ps_oms_order_cancel(&x->oms, h, now)) {
 		report_intent(x, in, PS_EDISCONNECTED, o->qty - o->filled);
 		return;
 	}
 	ps_risk_on_send(x->risk, in, x->meta[h].risk, h, now);
+	if (ps_unlikely(fix)) /* before the record, so its token_hwm covers it */
+		eng_exec_take_token(x, cxl);
 	journal_order(x, in, h, PS_OMS_NIL, PS_JREC_CANCEL_SENT);
-	ps_ouch_encode_cancel_order(p, o->token, 0);
-	ps_soup_client_commit(&x->soup, now);
+	if (ps_likely(!fix)) {
+		ps_ouch_encode_cancel_order(p, o->token, 0);
+		ps_soup_client_commit(&x->soup, now);
+	} else {
+		eng_fix_send_cancel(x->fix, o, cxl, x->stock[o->instrument]);
+	}
 	x->cancels++;
 	mark_sent(x, in, t0);
 }
@@ -343,8 +382,11 @@ static void do_replace(struct eng_exec *x, struct ps_order_intent *in, uint64_t 
 		report_intent(x, in, refuse(x, in, v), open);
 		return;
 	}
-	uint8_t *p = ps_soup_client_claim(&x->soup, PS_OUCH_REPLACE_ORDER_LEN);
-	if (!p || jring_low(x->e) ||
+	bool fix = x->fix != NULL;
+	uint8_t *p = NULL;
+	if (ps_likely(!fix))
+		p = ps_soup_client_claim(&x->soup, PS_OUCH_REPLACE_ORDER_LEN);
+	if ((fix ? !eng_fix_can_send(x->fix) : !p) || jring_low(x->e) ||
 	    ps_oms_order_replace(&x->oms, h, in->price, in->qty, now, &nh)) {
 		report_intent(x, in, PS_EDISCONNECTED, open);
 		return;
@@ -357,6 +399,13 @@ static void do_replace(struct eng_exec *x, struct ps_order_intent *in, uint64_t 
 	mt->live = true;
 	tag_set(x, in->strategy_id, in->tag, nh);
 	journal_order(x, in, nh, h, PS_JREC_ORDER_SENT);
+	if (ps_unlikely(fix)) {
+		eng_fix_send_replace(x->fix, o, ps_oms_order_get(&x->oms, nh)->token, in,
+				     x->stock[o->instrument]);
+		x->replaces++;
+		mark_sent(x, in, t0);
+		return;
+	}
 	struct ps_ouch_replace_order r = {
 		.shares = in->qty,
 		.price = (uint32_t)in->price,
@@ -600,38 +649,46 @@ static void resync_replaced(struct eng_exec *x, uint32_t h, const struct ps_ouch
 void eng_exec_apply(struct eng_exec *x, uint64_t seq, const uint8_t *msg, uint16_t len, bool live)
 {
 	struct ps_ouch_msg m;
+
+	if (ps_ouch_decode_outbound(msg, len, &m)) {
+		x->venue_msgs++;
+		x->unknown_msgs++;
+		return;
+	}
+	eng_exec_apply_msg(x, seq, &m, live);
+}
+
+/* Apply one venue message (the one vocabulary: see engine_internal.h). */
+void eng_exec_apply_msg(struct eng_exec *x, uint64_t seq, const struct ps_ouch_msg *m, bool live)
+{
 	uint64_t now = eng_now_ns();
 	uint32_t h;
 	const struct ps_oms_order *o;
 
 	x->venue_msgs++;
-	if (ps_ouch_decode_outbound(msg, len, &m)) {
-		x->unknown_msgs++;
-		return;
-	}
-	switch (m.type) {
+	switch (m->type) {
 	case PS_OUCH_ACCEPTED:
-		h = ps_oms_find(&x->oms, m.u.accepted.token);
+		h = ps_oms_find(&x->oms, m->u.accepted.token);
 		if (ps_unlikely(h == PS_OMS_NIL))
-			h = adopt(x, &m, now, live);
-		if (h == PS_OMS_NIL ||
-		    ps_oms_on_accepted(&x->oms, m.u.accepted.token, m.u.accepted.order_ref, now)) {
+			h = adopt(x, m, now, live);
+		if (h == PS_OMS_NIL || ps_oms_on_accepted(&x->oms, m->u.accepted.token,
+							  m->u.accepted.order_ref, now)) {
 			x->unknown_msgs++;
 			break;
 		}
 		ps_risk_on_ack(x->risk, x->meta[h].risk);
 		if (live)
-			report(x, h, PS_REPORT_ACCEPTED, m.u.accepted.price, 0, m.u.accepted.shares,
-			       0);
+			report(x, h, PS_REPORT_ACCEPTED, m->u.accepted.price, 0,
+			       m->u.accepted.shares, 0);
 		break;
 	case PS_OUCH_REPLACED:
-		h = ps_oms_find(&x->oms, m.u.accepted.token);
+		h = ps_oms_find(&x->oms, m->u.accepted.token);
 		if (ps_unlikely(h == PS_OMS_NIL))
-			h = adopt(x, &m, now, live);
-		uint32_t oh = ps_oms_find(&x->oms, m.u.accepted.previous_token);
+			h = adopt(x, m, now, live);
+		uint32_t oh = ps_oms_find(&x->oms, m->u.accepted.previous_token);
 		if (h == PS_OMS_NIL ||
-		    ps_oms_on_replaced(&x->oms, m.u.accepted.token, m.u.accepted.previous_token,
-				       m.u.accepted.shares, m.u.accepted.order_ref, now)) {
+		    ps_oms_on_replaced(&x->oms, m->u.accepted.token, m->u.accepted.previous_token,
+				       m->u.accepted.shares, m->u.accepted.order_ref, now)) {
 			x->unknown_msgs++;
 			break;
 		}
@@ -640,44 +697,44 @@ void eng_exec_apply(struct eng_exec *x, uint64_t seq, const uint8_t *msg, uint16
 			tag_clear(x, oh);
 			tag_set(x, x->meta[h].strategy_id, x->meta[h].tag, h);
 			if (ps_unlikely(x->meta[oh].race_qty))
-				resync_replaced(x, h, &m.u.accepted, now);
+				resync_replaced(x, h, &m->u.accepted, now);
 		}
 		if (live)
-			report(x, h, PS_REPORT_REPLACED, m.u.accepted.price, 0, m.u.accepted.shares,
-			       0);
+			report(x, h, PS_REPORT_REPLACED, m->u.accepted.price, 0,
+			       m->u.accepted.shares, 0);
 		break;
 	case PS_OUCH_EXECUTED: {
-		h = ps_oms_find(&x->oms, m.u.executed.token);
+		h = ps_oms_find(&x->oms, m->u.executed.token);
 		if (h == PS_OMS_NIL ||
-		    ps_oms_on_executed(&x->oms, m.u.executed.token, m.u.executed.shares,
-				       m.u.executed.price, now)) {
+		    ps_oms_on_executed(&x->oms, m->u.executed.token, m->u.executed.shares,
+				       m->u.executed.price, now)) {
 			x->unknown_msgs++;
 			break;
 		}
 		o = ps_oms_order_get(&x->oms, h);
 		struct eng_order_meta *mt = &x->meta[h];
 		if (o->state == PS_OMS_STATE_PENDING_REPLACE)
-			mt->race_qty += m.u.executed.shares;
+			mt->race_qty += m->u.executed.shares;
 		if (mt->live && ps_risk_order_counts(x->risk, mt->risk, o->instrument, mt->side,
 						     mt->strategy_id))
-			ps_risk_on_fill(x->risk, mt->risk, m.u.executed.price, m.u.executed.shares,
-					now);
+			ps_risk_on_fill(x->risk, mt->risk, m->u.executed.price,
+					m->u.executed.shares, now);
 		else /* ended in risk's view (cancel taken as lost, replace race): the
 		      * position still moves */
 			ps_risk_on_fill_ended(x->risk, o->instrument, mt->side, mt->strategy_id,
-					      m.u.executed.price, m.u.executed.shares, now);
+					      m->u.executed.price, m->u.executed.shares, now);
 		x->fills++;
-		x->filled_qty += m.u.executed.shares;
+		x->filled_qty += m->u.executed.shares;
 		eng_count(x->e, ENG_C_FILLS, 1);
-		eng_count(x->e, ENG_C_FILLED_QTY, m.u.executed.shares);
+		eng_count(x->e, ENG_C_FILLED_QTY, m->u.executed.shares);
 		struct ps_jrec_fill f = { .strategy_id = mt->strategy_id,
 					  .seq = seq,
-					  .match_number = m.u.executed.match_number,
-					  .price = m.u.executed.price,
-					  .qty = m.u.executed.shares,
+					  .match_number = m->u.executed.match_number,
+					  .price = m->u.executed.price,
+					  .qty = m->u.executed.shares,
 					  .instrument = o->instrument,
 					  .side = mt->side,
-					  .liquidity = m.u.executed.liquidity_flag };
+					  .liquidity = m->u.executed.liquidity_flag };
 		memcpy(f.token, o->token, PS_JREC_TOKEN_LEN);
 		if (live) {
 			eng_journal_put(x->e, PS_JREC_FILL, &f, sizeof(f));
@@ -693,16 +750,16 @@ void eng_exec_apply(struct eng_exec *x, uint64_t seq, const uint8_t *msg, uint16
 			tag_clear(x, h);
 		}
 		if (live)
-			report(x, h, PS_REPORT_FILL, m.u.executed.price, m.u.executed.shares,
+			report(x, h, PS_REPORT_FILL, m->u.executed.price, m->u.executed.shares,
 			       leaves, 0);
 		break;
 	}
 	case PS_OUCH_CANCELED:
 	case PS_OUCH_AIQ_CANCELED:
-		h = ps_oms_find(&x->oms, m.u.canceled.token);
+		h = ps_oms_find(&x->oms, m->u.canceled.token);
 		if (h == PS_OMS_NIL ||
-		    ps_oms_on_canceled(&x->oms, m.u.canceled.token, m.u.canceled.decrement_shares,
-				       m.u.canceled.reason, now)) {
+		    ps_oms_on_canceled(&x->oms, m->u.canceled.token, m->u.canceled.decrement_shares,
+				       m->u.canceled.reason, now)) {
 			x->unknown_msgs++;
 			break;
 		}
@@ -715,8 +772,8 @@ void eng_exec_apply(struct eng_exec *x, uint64_t seq, const uint8_t *msg, uint16
 		}
 		break;
 	case PS_OUCH_REJECTED:
-		h = ps_oms_find(&x->oms, m.u.token_event.token);
-		if (h == PS_OMS_NIL || ps_oms_on_rejected(&x->oms, m.u.token_event.token, now)) {
+		h = ps_oms_find(&x->oms, m->u.token_event.token);
+		if (h == PS_OMS_NIL || ps_oms_on_rejected(&x->oms, m->u.token_event.token, now)) {
 			x->unknown_msgs++;
 			break;
 		}
@@ -730,7 +787,7 @@ void eng_exec_apply(struct eng_exec *x, uint64_t seq, const uint8_t *msg, uint16
 			if (live) {
 				const struct ps_oms_order *oo = ps_oms_order_get(&x->oms, orig);
 				report(x, h, PS_REPORT_REJECTED, o->price, 0, oo->qty - oo->filled,
-				       m.u.token_event.reason);
+				       m->u.token_event.reason);
 			}
 			break;
 		}
@@ -740,10 +797,10 @@ void eng_exec_apply(struct eng_exec *x, uint64_t seq, const uint8_t *msg, uint16
 		}
 		tag_clear(x, h);
 		if (live)
-			report(x, h, PS_REPORT_REJECTED, o->price, 0, 0, m.u.token_event.reason);
+			report(x, h, PS_REPORT_REJECTED, o->price, 0, 0, m->u.token_event.reason);
 		break;
 	default:
-		if (ps_oms_on_ouch(&x->oms, &m, now))
+		if (ps_oms_on_ouch(&x->oms, m, now))
 			x->unknown_msgs++;
 		break;
 	}
@@ -770,21 +827,47 @@ static void on_msg(void *ctx, uint64_t seq, const uint8_t *msg, uint16_t len)
 	eng_count(x->e, ENG_C_VENUE_MSGS, 1);
 }
 
+void eng_exec_on_venue_msg(struct eng_exec *x, uint64_t seq, const struct ps_ouch_msg *m)
+{
+	uint8_t buf[PS_OUCH_MAX_LEN];
+	size_t len = ps_ouch_encode(buf, m, false);
+
+	/* Journaled as the OUCH message it was normalized to: recovery applies
+	 * it through eng_exec_apply like any other. */
+	journal_venue(x, seq, buf, (uint16_t)len);
+	eng_exec_apply_msg(x, seq, m, true);
+	eng_count(x->e, ENG_C_VENUE_MSGS, 1);
+}
+
 static void cancel_handles(struct eng_exec *x, const uint32_t *hs, uint32_t n, uint64_t now)
 {
 	for (uint32_t i = 0; i < n; i++) {
+		const struct ps_oms_order *o = ps_oms_order_get(&x->oms, hs[i]);
+		if (x->fix) {
+			char cxl[PS_OUCH_TOKEN_LEN];
+			if (!eng_fix_can_send(x->fix))
+				break;
+			eng_exec_take_token(x, cxl);
+			eng_fix_send_cancel(x->fix, o, cxl,
+					    x->stock[o->instrument % ENG_MAX_INSTRUMENTS]);
+			continue;
+		}
 		uint8_t *p = ps_soup_client_claim(&x->soup, PS_OUCH_CANCEL_ORDER_LEN);
 		if (!p)
 			break;
-		ps_ouch_encode_cancel_order(p, ps_oms_order_get(&x->oms, hs[i])->token, 0);
+		ps_ouch_encode_cancel_order(p, o->token, 0);
 		ps_soup_client_commit(&x->soup, now);
 	}
-	ps_soup_client_flush(&x->soup);
+	venue_flush(x);
 }
 
 static void on_event(void *ctx, int event, int err)
 {
-	struct eng_exec *x = ctx;
+	eng_exec_session_event(ctx, event, err);
+}
+
+void eng_exec_session_event(struct eng_exec *x, int event, int err)
+{
 	uint64_t now = eng_now_ns();
 	uint32_t hs[256], n;
 
@@ -792,7 +875,8 @@ static void on_event(void *ctx, int event, int err)
 	case PS_SOUP_CLIENT_EV_LOGGED_IN:
 		x->logged_in = true;
 		PS_LOG(PS_LOG_INFO, "logged in to the venue, next sequence %llu",
-		       (unsigned long long)ps_soup_client_next_seq(&x->soup));
+		       (unsigned long long)(x->fix ? eng_fix_next_in(x->fix)
+						   : ps_soup_client_next_seq(&x->soup)));
 		break;
 	case PS_SOUP_CLIENT_EV_CAUGHT_UP:
 		x->caught_up = true;
@@ -835,7 +919,8 @@ int eng_exec_poll(struct eng_exec *x)
 	eng_exec_flush(x);
 	if (e->cfg.mode != PS_ENGINE_REPLAY &&
 	    (!e->cfg.journal_on || !jring_low_by(e, JOURNAL_ROOM)))
-		work += (int)ps_soup_client_poll(&x->soup, now);
+		work += (int)(ps_likely(!x->fix) ? ps_soup_client_poll(&x->soup, now)
+						 : eng_fix_poll(x->fix, now));
 	if ((n = ps_oms_poll_timeouts(&x->oms, now, hs, PS_ARRAY_SIZE(hs)))) {
 		work++;
 		for (uint32_t i = 0; i < n; i++) {
@@ -997,6 +1082,8 @@ int eng_exec_connect(struct eng_exec *x, char *err, size_t err_len)
 		snprintf(err, err_len, "[venue] connect = %s: expected IPv4:PORT", v->connect);
 		return PS_ECONFIG;
 	}
+	if (v->protocol == ENG_PROTO_FIX)
+		return eng_fix_open(x, &sc.addr, e->next_seq, err, err_len);
 	sc.username = v->user;
 	sc.password = v->password;
 	sc.session = v->session;
@@ -1017,6 +1104,7 @@ int eng_exec_connect(struct eng_exec *x, char *err, size_t err_len)
 
 void eng_exec_close(struct eng_exec *x)
 {
+	eng_fix_close(x);
 	if (x->soup_mem) {
 		ps_soup_client_fini(&x->soup);
 		ps_free(x->soup_mem);

@@ -119,11 +119,20 @@ static uint32_t add_token(uint8_t *b, uint32_t n, uint32_t tag, const char *t)
 	return ps_fix_add_str(b, n, tag, t, token_len(t));
 }
 
-static struct ps_fix_session *session_of(struct venue_fix *f, int user)
+/* The user's session, logged on or not (reports for an absent user are kept). */
+static struct ps_fix_session *session_any(struct venue_fix *f, int user)
 {
-	struct ps_fix_session *s =
-	    user >= 0 && user < PS_VENUE_MAX_USERS ? f->sessions[user] : NULL;
-	return s && ps_fix_session_state(s) == PS_FIX_SESSION_LOGGED_ON ? s : NULL;
+	return !f->echo && user >= 0 && user < PS_VENUE_MAX_USERS ? f->sessions[user] : NULL;
+}
+
+/* Sends, or keeps for the user's next Logon (they ask with ResendRequest). */
+static void deliver(struct ps_fix_session *s, const char *type, const uint8_t *body, uint32_t n,
+		    uint64_t now)
+{
+	if (ps_fix_session_state(s) == PS_FIX_SESSION_LOGGED_ON)
+		ps_fix_session_send(s, type, body, n, now);
+	else
+		ps_fix_session_keep(s, type, body, n, now);
 }
 
 /* ExecutionReport for o. exec_type/ord_status are FIX 150/39. */
@@ -131,7 +140,7 @@ static void send_er(struct venue_fix *f, const struct forder *o, char exec_type,
 		    const char *cl_ord_id, const char *orig, uint32_t last_qty, uint32_t last_px,
 		    int rej_reason, const char *text)
 {
-	struct ps_fix_session *s = session_of(f, o->user);
+	struct ps_fix_session *s = session_any(f, o->user);
 	if (!s)
 		return;
 	uint64_t now = ps_fix_realtime_ns();
@@ -167,7 +176,7 @@ static void send_er(struct venue_fix *f, const struct forder *o, char exec_type,
 	n = ps_fix_add_time(&s->enc, b, n, 60, now);
 	if (text)
 		n = ps_fix_add_str(b, n, 58, text, (uint32_t)strlen(text));
-	ps_fix_session_send(s, "8", b + PS_FIX_PREFIX_ROOM, n, now);
+	deliver(s, "8", b + PS_FIX_PREFIX_ROOM, n, now);
 }
 
 /* OrderCancelReject (35=9); response_to '1' cancel, '2' replace. */
@@ -175,7 +184,7 @@ static void send_cancel_reject(struct venue_fix *f, int user, const char *cl_ord
 			       const char *orig, const struct forder *o, char response_to,
 			       const char *text)
 {
-	struct ps_fix_session *s = session_of(f, user);
+	struct ps_fix_session *s = session_any(f, user);
 	if (!s)
 		return;
 	uint64_t now = ps_fix_realtime_ns();
@@ -192,7 +201,7 @@ static void send_cancel_reject(struct venue_fix *f, int user, const char *cl_ord
 	n = ps_fix_add_u64(b, n, 102, o ? 0 : 1); /* 0 too late, 1 unknown order */
 	if (text)
 		n = ps_fix_add_str(b, n, 58, text, (uint32_t)strlen(text));
-	ps_fix_session_send(s, "9", b + PS_FIX_PREFIX_ROOM, n, now);
+	deliver(s, "9", b + PS_FIX_PREFIX_ROOM, n, now);
 }
 
 static void reject_new(struct venue_fix *f, int user, const struct ps_fix_msg *m, const char *token,
@@ -386,7 +395,8 @@ static int on_logon(void *ctx, struct ps_fix_session *s, const struct ps_fix_msg
 
 void ps_venue__fix_on_ouch(struct venue_fix *f, int user, const uint8_t *msg, uint16_t len)
 {
-	if (!f || f->echo || !session_of(f, user))
+	/* Also while the user is away: their reports are kept (see deliver). */
+	if (!f || !session_any(f, user))
 		return;
 	struct ps_ouch_msg m;
 	if (ps_ouch_decode_outbound(msg, len, &m) != 0)
@@ -518,6 +528,9 @@ int ps_venue__fix_create(struct ps_venue *v, const struct ps_venue_config *vc,
 			.target_comp_id = vc->users[i].name,
 			.store_path = vc->fix_store_dir[0] ? path : NULL,
 			.reset_on_disconnect = vc->fix_echo,
+			/* Reports kept while a user is away wait here for their
+			 * ResendRequest: 4096 x 512 bytes = 2 MiB a user. */
+			.store_count = 4096,
 			.on_app = on_app,
 			.on_logon = on_logon,
 			.ctx = &f->ctxs[i],

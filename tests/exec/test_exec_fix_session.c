@@ -5,6 +5,7 @@
  * heartbeat / test request / timeout timers, and sequence numbers that
  * survive a restart through store_path.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -191,6 +192,46 @@ static void test_fix_session_lost_message_is_resent(void **state)
 	side_fini(&p.i);
 }
 
+/* Reports for a peer that is away are kept and resent after its Logon. */
+static void test_fix_session_kept_while_away_are_resent(void **state)
+{
+	(void)state;
+	struct pair p;
+	uint8_t body[128];
+	size_t n = strlen(ER);
+
+	for (size_t k = 0; k < n; k++)
+		body[k] = ER[k] == '|' ? PS_FIX_SOH : (uint8_t)ER[k];
+	pair_logon(&p, NULL, NULL);
+	assert_int_equal(ps_fix_session_keep(&p.a.s, "8", body, (uint32_t)n, p.now), -EISCONN);
+	/* The connection drops without a Logout. */
+	ps_fix_session_disconnected(&p.a.s);
+	ps_fix_session_disconnected(&p.i.s);
+	memset(&p.to_a, 0, sizeof(p.to_a));
+	memset(&p.to_i, 0, sizeof(p.to_i));
+	assert_int_equal(ps_fix_session_send(&p.a.s, "8", body, (uint32_t)n, p.now), -ENOTCONN);
+	assert_int_equal(ps_fix_session_keep(&p.a.s, "8", body, (uint32_t)n, p.now), 0);
+	assert_int_equal(ps_fix_session_keep(&p.a.s, "8", body, (uint32_t)n, p.now), 0);
+	assert_int_equal(ps_fix_session_next_out(&p.a.s), 4);
+	assert_int_equal(p.to_i.len, 0); /* nothing was sent */
+	ps_fix_session_connected(&p.a.s, p.now);
+	ps_fix_session_connected(&p.i.s, p.now);
+	pump(&p.to_a, &p.to_i, &p.a, &p.i, p.now);
+	assert_int_equal(ps_fix_session_state(&p.i.s), PS_FIX_SESSION_LOGGED_ON);
+	/* Delivered once each, in order, after the initiator's ResendRequest. */
+	assert_int_equal(p.i.app_count, 2);
+	assert_int_equal(p.i.app_seq[0], 2);
+	assert_int_equal(p.i.app_seq[1], 3);
+	assert_int_equal(p.i.s.stats.resend_requests_tx, 1);
+	assert_false(p.i.s.resend_active);
+	assert_int_equal(ps_fix_session_next_in(&p.i.s), 5);
+	/* Larger than a store slot: refused. */
+	ps_fix_session_disconnected(&p.a.s);
+	assert_int_equal(ps_fix_session_keep(&p.a.s, "8", p.to_a.buf, 600, p.now), -EMSGSIZE);
+	side_fini(&p.a);
+	side_fini(&p.i);
+}
+
 static void test_fix_session_heartbeat_test_request_timeout(void **state)
 {
 	(void)state;
@@ -248,6 +289,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fix_session_logon_order_report_logout),
 		cmocka_unit_test(test_fix_session_lost_message_is_resent),
+		cmocka_unit_test(test_fix_session_kept_while_away_are_resent),
 		cmocka_unit_test(test_fix_session_heartbeat_test_request_timeout),
 		cmocka_unit_test(test_fix_session_seq_survives_restart),
 	};

@@ -158,6 +158,16 @@ PS_API void ps_fix_session_poll(struct ps_fix_session *s, uint64_t now_ns);
  */
 PS_API int ps_fix_session_send(struct ps_fix_session *s, const char *type, const uint8_t *body,
 			       uint32_t body_len, uint64_t now_ns);
+/*
+ * Sequences and keeps an application message while the peer is not logged
+ * on, without sending it (what a venue does with the execution reports of
+ * a client that is away): after its next Logon the peer sees our higher
+ * MsgSeqNum, sends a ResendRequest and gets the message from the store,
+ * with PossDupFlag. @return 0, -EISCONN (logged on: use send), -EMSGSIZE
+ * (larger than a store slot).
+ */
+PS_API int ps_fix_session_keep(struct ps_fix_session *s, const char *type, const uint8_t *body,
+			       uint32_t body_len, uint64_t now_ns);
 /* Sends Logout (text may be NULL) and waits for the peer's. @return 0 or -ENOTCONN. */
 PS_API int ps_fix_session_logout(struct ps_fix_session *s, const char *text, uint64_t now_ns);
 /* Sets both sequence numbers (cold; e.g. operator action). */
