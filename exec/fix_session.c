@@ -666,7 +666,7 @@ static void on_logon(struct ps_fix_session *s, const struct ps_fix_msg *m, uint6
 				 "MsgSeqNum too low, expecting %llu but received %llu",
 				 (unsigned long long)s->seq->next_in, (unsigned long long)seq);
 			send_logout(s, text, now_ns);
-			request_close(s, PS_ELOGIN);
+			request_close(s, PS_ESEQLOW);
 			return;
 		}
 		send_logon(s, reset, now_ns);
@@ -674,7 +674,7 @@ static void on_logon(struct ps_fix_session *s, const struct ps_fix_msg *m, uint6
 		s->seq->next_in = 1;
 	} else if (seq < s->seq->next_in) {
 		send_logout(s, "MsgSeqNum too low", now_ns);
-		request_close(s, PS_ELOGIN);
+		request_close(s, PS_ESEQLOW);
 		return;
 	}
 	logged_on(s, now_ns);

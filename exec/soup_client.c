@@ -201,6 +201,7 @@ static bool on_packet(struct ps_soup_client *c, const struct ps_soup_packet *pkt
 			     now_ns);
 			return false;
 		}
+		c->asked_seq = c->next_seq;
 		if (c->next_seq != 0 && acc.seq != c->next_seq)
 			c->stats.seq_jumps++;
 		c->next_seq = acc.seq;

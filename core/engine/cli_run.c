@@ -75,6 +75,13 @@ static int cli_run(int argc, char **argv)
 		if (!rc)
 			rc = -EIO;
 	}
+	const char *refused = ps_engine_refused(e);
+	if (refused && !rc) {
+		/* Exit 1: whoever runs the engine must look at it. */
+		ps_cli_error("run", "refused to trade: %s", refused);
+		ps_engine_destroy(e);
+		return 1;
+	}
 	ps_engine_destroy(e);
 	if (rc) {
 		ps_cli_error("run", "%s", ps_strerror(rc));

@@ -396,6 +396,11 @@ static void print_hist(FILE *f, const char *label, const struct ps_hist *h)
 		(unsigned long long)ps_hist_count(h));
 }
 
+const char *ps_engine_refused(const struct ps_engine *e)
+{
+	return e->exec.fail_closed ? e->exec.fail_reason : NULL;
+}
+
 int ps_engine_write_latency(struct ps_engine *e, const char *dir, char *err, size_t err_len)
 {
 	static const char *const lat_names[ENG_LAT__COUNT] = {
@@ -464,6 +469,8 @@ void ps_engine_print_summary(struct ps_engine *e, FILE *f)
 	if (x->risk_resyncs)
 		fprintf(f, "  %-26s %llu (filled while the replace was in flight)\n",
 			"replacements resynced", (unsigned long long)x->risk_resyncs);
+	if (x->fail_closed)
+		fprintf(f, "  %-26s %s\n", "TRADING REFUSED", x->fail_reason);
 	if (x->replaces_dropped)
 		fprintf(f, "  %-26s %llu (the order ended first; the venue drops those)\n",
 			"replaces dropped", (unsigned long long)x->replaces_dropped);

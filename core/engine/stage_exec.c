@@ -237,6 +237,29 @@ static int32_t refuse(struct eng_exec *x, const struct ps_order_intent *in, enum
  * stamps. eng_exec_flush hands every committed message to the socket in one
  * send once the batch of intents is done (a quote pair leaves together).
  */
+static void cancel_handles(struct eng_exec *x, const uint32_t *hs, uint32_t n, uint64_t now);
+
+/*
+ * Our state and the venue's disagree: stop trading for the rest of the run
+ * and say why (log, summary). Orders we know to be working are cancelled;
+ * venue messages are still applied, so fills keep reaching the position.
+ * Cold path.
+ */
+static void fail_closed(struct eng_exec *x, const char *why, uint64_t now)
+{
+	uint32_t hs[64], n;
+
+	if (x->fail_closed)
+		return;
+	x->fail_closed = true;
+	snprintf(x->fail_reason, sizeof(x->fail_reason), "%s", why);
+	PS_LOG(PS_LOG_ERROR, "refusing to trade: %s", x->fail_reason);
+	if (x->caught_up && !x->recovering)
+		while ((n = ps_oms_mass_cancel(&x->oms, PS_OMS_ALL_INSTRUMENTS, hs,
+					       PS_ARRAY_SIZE(hs), now)))
+			cancel_handles(x, hs, n, now);
+}
+
 static void mark_sent(struct eng_exec *x, const struct ps_order_intent *in, uint64_t t0)
 {
 	if (ps_unlikely(x->batch_n == ENG_OUT_INTENTS))
@@ -708,7 +731,15 @@ void eng_exec_apply_msg(struct eng_exec *x, uint64_t seq, const struct ps_ouch_m
 		if (h == PS_OMS_NIL ||
 		    ps_oms_on_executed(&x->oms, m->u.executed.token, m->u.executed.shares,
 				       m->u.executed.price, now)) {
+			/* A fill we cannot place: the position the venue holds for
+			 * us is not ours any more. */
+			char why[192];
+			snprintf(why, sizeof(why),
+				 "venue message %llu fills %u shares of order %.14s, which we do not "
+				 "hold: our position no longer matches the venue's",
+				 (unsigned long long)seq, m->u.executed.shares, m->u.executed.token);
 			x->unknown_msgs++;
+			fail_closed(x, why, now);
 			break;
 		}
 		o = ps_oms_order_get(&x->oms, h);
@@ -874,6 +905,28 @@ void eng_exec_session_event(struct eng_exec *x, int event, int err)
 	switch (event) {
 	case PS_SOUP_CLIENT_EV_LOGGED_IN:
 		x->logged_in = true;
+		if (!x->fix && x->soup.asked_seq &&
+		    ps_soup_client_next_seq(&x->soup) != x->soup.asked_seq) {
+			/* Soup replays from where we ask: a venue that resumes elsewhere
+			 * holds another history than our journal. */
+			char why[256];
+			uint64_t asked = x->soup.asked_seq, got = ps_soup_client_next_seq(&x->soup);
+			if (got < asked)
+				snprintf(why, sizeof(why),
+					 "the venue's session %s resumes at message %llu, but our "
+					 "journal holds its messages up to %llu: the journal belongs to "
+					 "another session, or the venue lost messages",
+					 x->soup.session, (unsigned long long)got,
+					 (unsigned long long)(asked - 1));
+			else
+				snprintf(why, sizeof(why),
+					 "the venue's session %s resumes at message %llu, but we have "
+					 "its messages only up to %llu: the ones between (fills among "
+					 "them, maybe) cannot be replayed",
+					 x->soup.session, (unsigned long long)got,
+					 (unsigned long long)(asked - 1));
+			fail_closed(x, why, now);
+		}
 		PS_LOG(PS_LOG_INFO, "logged in to the venue, next sequence %llu",
 		       (unsigned long long)(x->fix ? eng_fix_next_in(x->fix)
 						   : ps_soup_client_next_seq(&x->soup)));
@@ -893,6 +946,12 @@ void eng_exec_session_event(struct eng_exec *x, int event, int err)
 			PS_LOG(PS_LOG_WARN, "venue session lost: %s", ps_strerror(err));
 		else if (event == PS_SOUP_CLIENT_EV_LOGIN_REJECTED)
 			PS_LOG(PS_LOG_ERROR, "venue login rejected: %s", ps_strerror(err));
+		if (event == PS_SOUP_CLIENT_EV_LOGIN_REJECTED && err == PS_ESEQLOW)
+			fail_closed(x,
+				    "the venue's session is behind our journal (its Logon MsgSeqNum "
+				    "is lower than the next one we expect): the journal belongs to "
+				    "another session, or the venue lost messages",
+				    now);
 		x->logged_in = false;
 		x->caught_up = false;
 		ps_oms_on_disconnect(&x->oms, now);

@@ -100,6 +100,7 @@ struct ps_soup_client {
 	ps_soup_client_event_fn on_event;
 	void *ctx;
 	uint64_t next_seq;
+	uint64_t asked_seq; /* the sequence number our last Login Request asked for */
 	uint64_t heartbeat_ns, timeout_ns, connect_timeout_ns;
 	uint64_t backoff_min_ns, backoff_max_ns, backoff_ns;
 	uint64_t last_rx_ns, last_tx_ns, deadline_ns, retry_at_ns;

@@ -32,7 +32,8 @@
 	XX(TIMEOUT, -1020, "timed out")                             \
 	XX(PROTOCOL, -1021, "protocol violation")                   \
 	XX(NOTSC, -1022, "TSC is not invariant")                    \
-	XX(MISMATCH, -1023, "state disagrees with the venue")
+	XX(MISMATCH, -1023, "state disagrees with the venue")       \
+	XX(SEQLOW, -1024, "peer sequence number lower than expected")
 
 enum ps_err {
 #define PS_XX(name, val, msg) PS_E##name = (val),

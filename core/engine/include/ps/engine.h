@@ -35,6 +35,10 @@ PS_API int ps_engine_create(struct ps_engine **e, const char *config_path, char 
  */
 PS_API int ps_engine_run(struct ps_engine *e, volatile sig_atomic_t *stop);
 
+/* After ps_engine_run: why the engine refused to trade (its state and the
+ * venue's disagreed), or NULL when it did not. */
+PS_API const char *ps_engine_refused(const struct ps_engine *e);
+
 /* The final summary table (after ps_engine_run). */
 PS_API void ps_engine_print_summary(struct ps_engine *e, FILE *f);
 
