@@ -16,95 +16,97 @@
 
 enum ftype { T_STR = 0, T_INT, T_FLOAT, T_UTCTS, T_BOOL, T_CHAR, T_LEN };
 
+/* Data type of each tag whose format is checked; T_STR (0) for the rest. A
+ * table, not a switch: validation looks up every field. */
+static const uint8_t tag_type[MAX_TAG + 1] = {
+	/* T_INT */
+	[7] = T_INT,
+	[16] = T_INT,
+	[34] = T_INT,
+	[36] = T_INT,
+	[45] = T_INT,
+	[78] = T_INT,
+	[98] = T_INT,
+	[102] = T_INT,
+	[103] = T_INT,
+	[108] = T_INT,
+	[146] = T_INT,
+	[371] = T_INT,
+	[373] = T_INT,
+	[380] = T_INT,
+	[383] = T_INT,
+	[384] = T_INT,
+	[386] = T_INT,
+	[434] = T_INT,
+	[453] = T_INT,
+	[454] = T_INT,
+	[789] = T_INT,
+	/* T_LEN */
+	[9] = T_LEN,
+	[90] = T_LEN,
+	[93] = T_LEN,
+	[95] = T_LEN,
+	[212] = T_LEN,
+	[348] = T_LEN,
+	[350] = T_LEN,
+	[352] = T_LEN,
+	[354] = T_LEN,
+	[356] = T_LEN,
+	[358] = T_LEN,
+	[360] = T_LEN,
+	[362] = T_LEN,
+	[364] = T_LEN,
+	[445] = T_LEN,
+	[618] = T_LEN,
+	[621] = T_LEN,
+	/* T_FLOAT */
+	[6] = T_FLOAT,
+	[12] = T_FLOAT,
+	[14] = T_FLOAT,
+	[31] = T_FLOAT,
+	[32] = T_FLOAT,
+	[38] = T_FLOAT,
+	[44] = T_FLOAT,
+	[80] = T_FLOAT,
+	[99] = T_FLOAT,
+	[110] = T_FLOAT,
+	[111] = T_FLOAT,
+	[132] = T_FLOAT,
+	[133] = T_FLOAT,
+	[134] = T_FLOAT,
+	[135] = T_FLOAT,
+	[151] = T_FLOAT,
+	[152] = T_FLOAT,
+	[210] = T_FLOAT,
+	/* T_UTCTS */
+	[52] = T_UTCTS,
+	[60] = T_UTCTS,
+	[122] = T_UTCTS,
+	[126] = T_UTCTS,
+	[168] = T_UTCTS,
+	/* T_BOOL */
+	[43] = T_BOOL,
+	[97] = T_BOOL,
+	[113] = T_BOOL,
+	[114] = T_BOOL,
+	[123] = T_BOOL,
+	[141] = T_BOOL,
+	[464] = T_BOOL,
+	/* T_CHAR */
+	[4] = T_CHAR,
+	[13] = T_CHAR,
+	[21] = T_CHAR,
+	[39] = T_CHAR,
+	[40] = T_CHAR,
+	[54] = T_CHAR,
+	[59] = T_CHAR,
+	[150] = T_CHAR,
+	[165] = T_CHAR,
+};
+
 static enum ftype type_of(int32_t tag)
 {
-	switch (tag) {
-	case 7:
-	case 16:
-	case 34:
-	case 36:
-	case 45:
-	case 98:
-	case 102:
-	case 103:
-	case 108:
-	case 371:
-	case 373:
-	case 380:
-	case 383:
-	case 384:
-	case 386:
-	case 78:
-	case 453:
-	case 454:
-	case 789:
-	case 146:
-	case 434:
-		return T_INT;
-	case 9:
-	case 90:
-	case 93:
-	case 95:
-	case 212:
-	case 348:
-	case 350:
-	case 352:
-	case 354:
-	case 356:
-	case 358:
-	case 360:
-	case 362:
-	case 364:
-	case 445:
-	case 618:
-	case 621:
-		return T_LEN;
-	case 6:
-	case 14:
-	case 31:
-	case 32:
-	case 38:
-	case 44:
-	case 99:
-	case 151:
-	case 152:
-	case 110:
-	case 111:
-	case 210:
-	case 80:
-	case 12:
-	case 132:
-	case 133:
-	case 134:
-	case 135:
-		return T_FLOAT;
-	case 52:
-	case 60:
-	case 122:
-	case 126:
-	case 168:
-		return T_UTCTS;
-	case 43:
-	case 97:
-	case 123:
-	case 141:
-	case 464:
-	case 113:
-	case 114:
-		return T_BOOL;
-	case 4:
-	case 13:
-	case 21:
-	case 39:
-	case 40:
-	case 54:
-	case 59:
-	case 150:
-	case 165:
-		return T_CHAR;
-	default:
-		return T_STR;
-	}
+	return tag >= 0 && tag <= MAX_TAG ? (enum ftype)tag_type[tag] : T_STR;
 }
 
 static bool is_digit(uint8_t c)
@@ -184,44 +186,18 @@ static bool valid_format(int32_t tag, const uint8_t *p, uint32_t n)
 	}
 }
 
+/* Header tags (8, 9, 35 included), as a table: validation asks for every
+ * field. */
+static const uint8_t header_tag[MAX_TAG + 1] = {
+	[8] = 1,   [9] = 1,   [34] = 1,  [35] = 1,  [43] = 1,  [49] = 1,  [50] = 1,  [52] = 1,
+	[56] = 1,  [57] = 1,  [90] = 1,  [91] = 1,  [97] = 1,  [115] = 1, [116] = 1, [122] = 1,
+	[128] = 1, [129] = 1, [142] = 1, [143] = 1, [144] = 1, [145] = 1, [212] = 1, [213] = 1,
+	[347] = 1, [369] = 1, [370] = 1, [627] = 1, [628] = 1, [629] = 1, [630] = 1
+};
+
 bool ps_fix_is_header_tag(int32_t tag)
 {
-	switch (tag) {
-	case 8:
-	case 9:
-	case 35:
-	case 49:
-	case 56:
-	case 115:
-	case 128:
-	case 90:
-	case 91:
-	case 34:
-	case 50:
-	case 142:
-	case 57:
-	case 143:
-	case 116:
-	case 144:
-	case 129:
-	case 145:
-	case 43:
-	case 97:
-	case 52:
-	case 122:
-	case 212:
-	case 213:
-	case 347:
-	case 369:
-	case 370:
-	case 627:
-	case 628:
-	case 629:
-	case 630:
-		return true;
-	default:
-		return false;
-	}
+	return tag >= 0 && tag <= MAX_TAG && header_tag[tag];
 }
 
 static bool is_trailer_tag(int32_t tag)
@@ -244,12 +220,16 @@ static const struct group groups[] = {
 	{ 384, { 372, 385, 0 } },                  /* NoMsgTypes (Logon) */
 };
 
+/* groups[] index + 1 of each count tag, 0 for the other tags. */
+static const uint8_t group_at[MAX_TAG + 1] = {
+	[386] = 1, [453] = 2, [802] = 3, [454] = 4, [78] = 5, [384] = 6,
+};
+
 static const struct group *group_of(int32_t count_tag)
 {
-	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
-		if (groups[i].count_tag == count_tag)
-			return &groups[i];
-	return NULL;
+	if (count_tag < 0 || count_tag > MAX_TAG || !group_at[count_tag])
+		return NULL;
+	return &groups[group_at[count_tag] - 1];
 }
 
 static bool in_list(const int32_t *list, int32_t tag)

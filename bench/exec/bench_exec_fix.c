@@ -3,8 +3,10 @@
  * quickfix_peer.cc, same binary, same run):
  *
  *   exec/fix/perseus/parse_exec_report  frame + parse (BodyLength and CheckSum
- *                                       checked) + decode one 250-byte fill
- *                                       ExecutionReport into its fields
+ *                                       checked, all 22 fields split) + decode
+ *                                       one 224-byte fill ExecutionReport
+ *                                       (the 17 fields of
+ *                                       ps_fix_exec_report_decode)
  *                                       (goal <= 100 ns)
  *   exec/fix/perseus/encode_new_order   a complete NewOrderSingle (header,
  *                                       SendingTime, TransactTime, CheckSum)

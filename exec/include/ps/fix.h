@@ -16,7 +16,16 @@
  * length comes from a preceding length field (RawData 96 after 95, and the
  * other <Length>/<Data> pairs) may contain SOH and are cut by that length.
  * Tags are signed so that "-1=x" is reported as an invalid tag number, not
- * as a garbled message; a tag that is not a number is garbled.
+ * as a garbled message; a tag that is not a number is garbled. How it is
+ * fast: one SIMD pass (AVX-512BW or AVX2, a portable fallback otherwise)
+ * makes the bitmap of SOH bytes and the CheckSum together; then each field
+ * is a bit scan for its end and a tag read from four bytes at once (a
+ * first-non-digit test and two multiplies; signs, long tags and garbage
+ * take a byte-by-byte path). ps_fix_exec_report_decode finds its fields
+ * through a tag-to-slot table in one pass and reads numbers eight bytes at
+ * a time. Worst cases: a message with more SOH bytes than
+ * PS_FIX_MAX_FIELDS runs a copy of the loop that counts fields; data
+ * fields holding SOH skip bits one by one.
  *
  * Validation (ps_fix_validate) is the session-level check the FIX
  * specification asks for before a message is accepted: field order
@@ -42,7 +51,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
-#if defined(__SSE2__)
+#if defined(__AVX2__) || defined(__AVX512BW__) || defined(__BMI__)
+#include <immintrin.h>
+#elif defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
@@ -196,42 +207,6 @@ static inline uint32_t ps_fix_checksum(const uint8_t *p, uint32_t n)
 }
 
 /*
- * Tag of up to 7 digits followed by '=' in the 8 bytes w (first byte
- * lowest), without branches on the digit count: *k gets the digit count.
- * @return false when the bytes before the first '=' are not 1..7 digits
- * (the caller takes the byte-by-byte path).
- */
-static inline bool ps_fix__tag8(uint64_t w, int32_t *tag, uint32_t *k)
-{
-	const uint64_t ones = 0x0101010101010101ull;
-	const uint64_t high = 0x8080808080808080ull;
-	uint64_t x = w ^ (ones * '=');
-	uint64_t t = (x - ones) & ~x & high;
-	if (!t)
-		return false;
-	uint32_t n = (uint32_t)__builtin_ctzll(t) >> 3; /* bytes before '=' */
-	if (n == 0)
-		return false;
-	uint64_t mask = (1ull << (8 * n)) - 1;
-	if ((((w + ones * 0x46) | (w - ones * '0')) & high & mask) != 0)
-		return false; /* a byte before '=' is not a digit */
-	/* digits to the top bytes; the zero bytes below act as leading zeros */
-	if (ps_likely(n <= 4)) { /* nearly every tag: two multiplies on 32 bits */
-		uint32_t u = (uint32_t)w << (8 * (4 - n));
-		u = ((u & 0x0F0F0F0Fu) * 2561u) >> 8;
-		*tag = (int32_t)(((u & 0x00FF00FFu) * 6553601u) >> 16);
-		*k = n;
-		return true;
-	}
-	uint64_t v = w << (8 * (8 - n));
-	v = ((v & 0x0F0F0F0F0F0F0F0Full) * 2561) >> 8;
-	v = ((v & 0x00FF00FF00FF00FFull) * 6553601) >> 16;
-	*tag = (int32_t)(((v & 0x0000FFFF0000FFFFull) * 42949672960001ull) >> 32);
-	*k = n;
-	return true;
-}
-
-/*
  * Index of the first SOH in p[i..end), or end. Eight bytes at a time where
  * eight remain (the classic "has zero byte" test on w ^ 0x01..: its lowest
  * flagged byte is always a real match), then byte by byte: never reads at
@@ -333,6 +308,16 @@ static inline int32_t ps_fix_frame(const uint8_t *buf, uint32_t len)
 	const uint8_t *from = body_len ? body + body_len - 1 : body - 1;
 	if (from >= end)
 		return len >= PS_FIX_MAX_MSG ? -1 : 0;
+	if (ps_likely(end - from >= 8)) {
+		/* the usual case, "<SOH>10=nnn<SOH>" right there: what the
+		 * search below would find */
+		uint64_t w;
+		memcpy(&w, from, 8);
+		if ((w & 0xFF000000FFFFFFFFull) == 0x010000003D303101ull &&
+		    (uint8_t)(w >> 32) != PS_FIX_SOH && (uint8_t)(w >> 40) != PS_FIX_SOH &&
+		    (uint8_t)(w >> 48) != PS_FIX_SOH)
+			return (int32_t)(from + 8 - buf);
+	}
 	const uint8_t *t = ps_fix__find_trailer(from, end);
 	if (!t)
 		return (uint32_t)(end - buf) >= PS_FIX_MAX_MSG ? -1 : 0;
@@ -387,6 +372,114 @@ static inline void ps_fix__soh_bitmap(const uint8_t *p, uint32_t n, uint64_t *bi
 	}
 	bits[w] = last;
 }
+
+/* Trailing zero bits of v; 32 when v is 0. */
+static inline uint32_t ps_fix__ctz32(uint32_t v)
+{
+#if defined(__BMI__)
+	return (uint32_t)_tzcnt_u32(v);
+#else
+	return v ? (uint32_t)__builtin_ctz(v) : 32u;
+#endif
+}
+
+/* Trailing zero bits of v; 64 when v is 0. */
+static inline uint32_t ps_fix__ctz64(uint64_t v)
+{
+#if defined(__BMI__)
+	return (uint32_t)_tzcnt_u64(v);
+#else
+	return v ? (uint32_t)__builtin_ctzll(v) : 64u;
+#endif
+}
+
+/*
+ * One pass over p[0..n): the SOH bitmap of ps_fix__soh_bitmap (n / 64 + 1
+ * words) and the byte sum mod 256 of ps_fix_checksum, sharing the loads.
+ * AVX-512BW: 64 bytes a step, the rest through a masked load (masked-off
+ * bytes are neither read nor faulted on). AVX2: 32 bytes a step, the rest
+ * from the last 32 bytes before n with those already counted masked off
+ * (n < 32: byte by byte). Otherwise the two separate functions. Never reads
+ * at or past n.
+ */
+#if defined(__AVX512BW__)
+static inline uint32_t ps_fix__scan(const uint8_t *p, uint32_t n, uint64_t *bits)
+{
+	const __m512i soh = _mm512_set1_epi8(PS_FIX_SOH);
+	const __m512i zero = _mm512_setzero_si512();
+	__m512i sum = zero;
+	uint32_t i = 0;
+	uint32_t w = 0;
+	for (; i + 64 <= n; i += 64) {
+		__m512i v = _mm512_loadu_si512((const void *)(p + i));
+		bits[w++] = _mm512_cmpeq_epi8_mask(v, soh);
+		sum = _mm512_add_epi64(sum, _mm512_sad_epu8(v, zero));
+	}
+	__m512i v = _mm512_maskz_loadu_epi8((__mmask64)((1ull << (n - i)) - 1), p + i);
+	bits[w] = _mm512_cmpeq_epi8_mask(v, soh);
+	sum = _mm512_add_epi64(sum, _mm512_sad_epu8(v, zero));
+	return (uint32_t)_mm512_reduce_add_epi64(sum) & 0xffu;
+}
+#elif defined(__AVX2__)
+static inline uint32_t ps_fix__scan(const uint8_t *p, uint32_t n, uint64_t *bits)
+{
+	/* 32 zero bytes then 32 0xff: a load at keep + t keeps the last t bytes */
+	static const uint8_t keep[64] = {
+		0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+		0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+		0,    0,    0,    0,    0,    0,    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	};
+	const __m256i soh = _mm256_set1_epi8(PS_FIX_SOH);
+	const __m256i zero = _mm256_setzero_si256();
+	__m256i sum = zero;
+	uint32_t i = 0;
+	uint32_t w = 0;
+#define PS_FIX__MASK32(v) ((uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8((v), soh)))
+	for (; i + 64 <= n; i += 64) {
+		__m256i a = _mm256_loadu_si256((const __m256i *)(p + i));
+		__m256i b = _mm256_loadu_si256((const __m256i *)(p + i + 32));
+		bits[w++] = PS_FIX__MASK32(a) | PS_FIX__MASK32(b) << 32;
+		sum = _mm256_add_epi64(
+		    sum, _mm256_add_epi64(_mm256_sad_epu8(a, zero), _mm256_sad_epu8(b, zero)));
+	}
+	uint64_t last = 0;
+	uint32_t sh = 0;
+	if (i + 32 <= n) {
+		__m256i a = _mm256_loadu_si256((const __m256i *)(p + i));
+		last = PS_FIX__MASK32(a);
+		sum = _mm256_add_epi64(sum, _mm256_sad_epu8(a, zero));
+		i += 32;
+		sh = 32;
+	}
+	uint64_t acc = 0;
+	uint32_t t = n - i; /* 0..31 bytes left */
+	if (t && n >= 32) {
+		__m256i a = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(p + n - 32)),
+					     _mm256_loadu_si256((const __m256i *)(keep + t)));
+		last |= (PS_FIX__MASK32(a) >> (32 - t)) << sh;
+		sum = _mm256_add_epi64(sum, _mm256_sad_epu8(a, zero));
+	} else {
+		for (uint32_t k = 0; k < t; k++) {
+			last |= (uint64_t)(p[i + k] == PS_FIX_SOH) << (sh + k);
+			acc += p[i + k];
+		}
+	}
+#undef PS_FIX__MASK32
+	bits[w] = last;
+	__m128i s = _mm_add_epi64(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
+	acc +=
+	    (uint64_t)_mm_cvtsi128_si64(s) + (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(s, s));
+	return (uint32_t)(acc & 0xffu);
+}
+#else
+static inline uint32_t ps_fix__scan(const uint8_t *p, uint32_t n, uint64_t *bits)
+{
+	ps_fix__soh_bitmap(p, n, bits);
+	return ps_fix_checksum(p, n);
+}
+#endif
 
 /* Bit (tag & 63) set for every data tag below (89 91 96 213 349 .. 365 446
  * 619 622). */
@@ -452,6 +545,176 @@ static inline bool ps_fix_view_u64(const uint8_t *p, uint32_t n, uint64_t *out)
 	return true;
 }
 
+/* Index of the first byte of w (first byte lowest) that is not a digit, 8
+ * when all are; *x gets each byte minus '0' (exact up to that byte: borrows
+ * and carries run upwards only from a byte that is itself not a digit). */
+static inline uint32_t ps_fix__first_nondigit(uint64_t w, uint64_t *x)
+{
+	const uint64_t ones = 0x0101010101010101ull;
+	*x = w - ones * '0';
+	return ps_fix__ctz64((*x | (*x + ones * 0x76)) & (ones * 0x80)) >> 3;
+}
+
+/* Value of the n (1..8) low bytes of x, each 0..9, first digit lowest: the
+ * digits to the top, zero bytes below them act as leading zeros; pairs,
+ * then fours, then eights are combined by multiplies (two on 32 bits when
+ * n <= 4, three on 64). */
+static inline uint64_t ps_fix__digits_value(uint64_t x, uint32_t n)
+{
+	if (n <= 4) {
+		uint32_t u = (uint32_t)x << (32 - 8 * n);
+		u = ((u * 2561u) >> 8) & 0x00FF00FFu;
+		return (u * 6553601u) >> 16;
+	}
+	uint64_t v = n >= 8 ? x : x << (64 - 8 * n);
+	v = ((v * 2561) >> 8) & 0x00FF00FF00FF00FFull;
+	v = ((v * 6553601) >> 16) & 0x0000FFFF0000FFFFull;
+	return (v * 42949672960001ull) >> 32;
+}
+
+/* Value of the n (1..8) digits at the low end of w (first digit lowest);
+ * false when one of them is not a digit. */
+static inline bool ps_fix__swar_digits(uint64_t w, uint32_t n, uint64_t *out)
+{
+	if (n <= 4) { /* the usual quantity: 32-bit masks, immediate operands */
+		const uint32_t x4 = (uint32_t)w - 0x30303030u;
+		if (ps_fix__ctz32((x4 | (x4 + 0x76767676u)) & 0x80808080u) < 8 * n)
+			return false;
+		uint32_t u = x4 << (32 - 8 * n);
+		u = ((u * 2561u) >> 8) & 0x00FF00FFu;
+		*out = (u * 6553601u) >> 16;
+		return true;
+	}
+	uint64_t x;
+	if (ps_fix__first_nondigit(w, &x) < n)
+		return false;
+	*out = ps_fix__digits_value(x, n);
+	return true;
+}
+
+/* ps_fix_view_u64 of field f, reading eight bytes at once when the message
+ * has them (a body value always has: its SOH and the 7-byte trailer follow). */
+static inline bool ps_fix__field_u64(const struct ps_fix_msg *m, const struct ps_fix_field *f,
+				     uint64_t *out)
+{
+	if (ps_likely(f->len - 1u < 8u && f->off + 8 <= m->len)) {
+		uint64_t w;
+		memcpy(&w, m->buf + f->off, 8);
+		return ps_fix__swar_digits(w, f->len, out);
+	}
+	return ps_fix_view_u64(m->buf + f->off, f->len, out);
+}
+
+/*
+ * The field loop of ps_fix_parse over soh, the SOH bitmap of
+ * buf[0..trailer), into fl. checked: stop at PS_FIX_MAX_FIELDS fields;
+ * false when the caller has counted no more SOH bits than that (every field
+ * takes one). Always inlined: ps_fix_parse has one copy of each kind, and
+ * the unchecked one, which drops the per-field count check and the index
+ * arithmetic, is the point (about 5 instructions a field fewer).
+ * @return the field count, or PS_EPROTOCOL.
+ */
+static PS_ALWAYS_INLINE int ps_fix__split(const uint8_t *buf, uint32_t trailer, const uint64_t *soh,
+					  struct ps_fix_field *fl, const bool checked)
+{
+	struct ps_fix_field *f = fl;
+	struct ps_fix_field *const fend = fl + PS_FIX_MAX_FIELDS;
+	uint32_t base = 0; /* offset of the bitmap word in cur */
+	uint64_t cur = soh[0];
+	uint32_t i = 0;
+	/*
+	 * One field per SOH bit. The last bit is buf[trailer - 1], so running
+	 * out of bits is the end of the body, with i == trailer: no compare
+	 * with trailer per field, and few enough values live across the loop
+	 * that they all stay in registers.
+	 */
+	for (;;) {
+		while (!cur) {
+			base += 64;
+			if (base >= trailer)
+				goto done;
+			/* soh[0..trailer / 64] were all written by ps_fix__scan.
+			 * NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign) */
+			cur = soh[base / 64];
+		}
+		uint32_t e = base + (uint32_t)__builtin_ctzll(cur); /* this field's SOH */
+		cur &= cur - 1;
+		/*
+		 * The tag: four bytes at i (i < trailer, so they lie before len);
+		 * FIX 4.4 tags have 1..3 digits. x holds each byte minus '0'; the
+		 * lowest flagged byte of the mask is the first that is not a digit
+		 * (borrows and carries only run upwards from a byte that is itself
+		 * flagged). tz = 8 * digits + 7.
+		 */
+		uint32_t w;
+		memcpy(&w, buf + i, 4);
+		const uint32_t x = w - 0x30303030u;
+		const uint32_t tz = ps_fix__ctz32((x | (x + 0x76767676u)) & 0x80808080u);
+		int32_t tag;
+		uint32_t vo; /* value offset */
+		if (ps_likely(tz - 15u <= 16u && (uint8_t)(w >> (tz - 7)) == '=')) {
+			/* 1..3 digits then '=' (the SOH at e, not a digit, lies past
+			 * the '='): the digits to the top of 32 bits, zero bytes
+			 * below them act as leading zeros, two multiplies */
+			uint32_t u = x << (39 - tz);
+			u = ((u * 2561u) >> 8) & 0x00FF00FFu;
+			tag = (int32_t)((u * 6553601u) >> 16);
+			vo = i + ((tz + 1) >> 3);
+		} else {
+			/* a sign, 4..9 digits, or garbage: byte by byte up to e */
+			int32_t sign = 1;
+			if (buf[i] == '-') {
+				sign = -1;
+				i++;
+			}
+			uint32_t d0 = i;
+			tag = 0;
+			while (i < e && buf[i] >= '0' && buf[i] <= '9' && i - d0 < 9)
+				tag = tag * 10 + (int32_t)(buf[i++] - '0');
+			if (ps_unlikely(i == d0 || i >= e || buf[i] != '='))
+				return PS_EPROTOCOL;
+			tag *= sign;
+			vo = i + 1;
+		}
+		if (checked && ps_unlikely(f == fend))
+			return PS_EPROTOCOL;
+		/* off here, tag and len below: stored apart, the compiler does
+		 * not pack two of them through a vector register */
+		f->off = vo;
+		/* a cheap filter first: the data tags are 89..622, and bit (tag &
+		 * 63) of every one is in the bloom word */
+		if (ps_unlikely((uint32_t)tag - 89u <= 533u &&
+				((PS_FIX__DATA_TAG_BLOOM >> (tag & 63)) & 1))) {
+			int32_t lt = ps_fix__data_len_tag(tag);
+			uint64_t dl;
+			if (lt && f > fl && f[-1].tag == lt &&
+			    ps_fix_view_u64(buf + f[-1].off, f[-1].len, &dl) &&
+			    dl <= trailer - vo && buf[vo + dl] == PS_FIX_SOH && vo + dl > e) {
+				/* data holding SOH: its end is the SOH after dl bytes
+				 * (at most trailer - 1, so the bits do not run out) */
+				uint32_t de = vo + (uint32_t)dl;
+				while (e < de) {
+					while (!cur) {
+						base += 64;
+						if (base >= trailer)
+							return PS_EPROTOCOL;
+						/* NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign) */
+						cur = soh[base / 64];
+					}
+					e = base + (uint32_t)__builtin_ctzll(cur);
+					cur &= cur - 1;
+				}
+			}
+		}
+		f->tag = tag;
+		f->len = e - vo;
+		f++;
+		i = e + 1;
+	}
+done:
+	return (int)(f - fl);
+}
+
 /*
  * Parses one frame (from ps_fix_frame) into m: checks that BodyLength and
  * CheckSum are right and that 8, 9, 35 come first, then splits the fields.
@@ -466,100 +729,46 @@ static inline int ps_fix_parse(const uint8_t *buf, uint32_t len, struct ps_fix_m
 	m->field_count = 0;
 	m->type_len = 0;
 	/* The trailer is the last 7 bytes: "10=nnn<SOH>". */
-	if (ps_unlikely(len < 20 || buf[len - 1] != PS_FIX_SOH || buf[len - 8] != PS_FIX_SOH ||
-			memcmp(buf + len - 7, "10=", 3) != 0))
+	if (ps_unlikely(len < 20 || len > PS_FIX_MAX_MSG || buf[len - 1] != PS_FIX_SOH ||
+			buf[len - 8] != PS_FIX_SOH || memcmp(buf + len - 7, "10=", 3) != 0))
 		return PS_EPROTOCOL;
 	const uint32_t trailer = len - PS_FIX_TRAILER_LEN;
 	/*
-	 * Field ends come from a bitmap of SOH positions (computed 64 bytes at a
-	 * time), so finding the next field is a bit scan, not a byte loop whose
-	 * length depends on the value: the loop carries no long dependency.
+	 * Field ends come from a bitmap of SOH positions, built in the same
+	 * pass as the CheckSum, so finding the next field is a bit scan, not a
+	 * byte loop whose length depends on the value: the loop carries no long
+	 * dependency. buf[trailer - 1] is a SOH, so every field finds its end.
 	 */
 	uint64_t soh[PS_FIX_MAX_MSG / 64 + 1];
-	if (ps_unlikely(len > PS_FIX_MAX_MSG))
+	const uint32_t sum = ps_fix__scan(buf, trailer, soh);
+	/* every field takes at least one SOH bit: with no more bits than
+	 * fields fit, the loop needs no count check */
+	uint32_t bits = 0;
+	for (uint32_t k = 0; k <= trailer / 64; k++)
+		/* ps_fix__scan wrote soh[0..trailer / 64].
+		 * NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage) */
+		bits += (uint32_t)__builtin_popcountll(soh[k]);
+	int rc = bits <= PS_FIX_MAX_FIELDS ? ps_fix__split(buf, trailer, soh, m->fields, false)
+					   : ps_fix__split(buf, trailer, soh, m->fields, true);
+	if (ps_unlikely(rc < 0))
+		return rc;
+	const uint32_t n = (uint32_t)rc;
+	const struct ps_fix_field *fl = m->fields;
+	if (ps_unlikely(n < 3 || fl[0].tag != 8 || fl[1].tag != 9 || fl[2].tag != 35 ||
+			fl[2].len == 0 || fl[2].len > 2))
 		return PS_EPROTOCOL;
-	ps_fix__soh_bitmap(buf, trailer, soh);
-	const uint32_t words = trailer / 64 + 1;
-	uint32_t wi = 0;
-	uint64_t cur = soh[0];
-	uint32_t i = 0;
-	uint32_t n = 0;
-	while (i < trailer) {
-		while (!cur) {
-			if (++wi == words)
-				return PS_EPROTOCOL; /* no SOH after the last field */
-			/* soh[0..words) were all written by ps_fix__soh_bitmap.
-			 * NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign) */
-			cur = soh[wi];
-		}
-		uint32_t e = wi * 64 + (uint32_t)__builtin_ctzll(cur); /* this field's SOH */
-		cur &= cur - 1;
-		int32_t tag = 0;
-		uint32_t k;
-		uint64_t w;
-		if (ps_likely(i + 8 <= trailer) &&
-		    (memcpy(&w, buf + i, 8), ps_fix__tag8(w, &tag, &k))) {
-			if (ps_unlikely(i + k >= e))
-				return PS_EPROTOCOL; /* the '=' is past the SOH */
-			i += k + 1;
-		} else {
-			int32_t sign = 1;
-			if (buf[i] == '-') {
-				sign = -1;
-				i++;
-			}
-			uint32_t d0 = i;
-			while (i < e && buf[i] >= '0' && buf[i] <= '9' && i - d0 < 9)
-				tag = tag * 10 + (int32_t)(buf[i++] - '0');
-			if (ps_unlikely(i == d0 || i >= e || buf[i] != '='))
-				return PS_EPROTOCOL;
-			i++;
-			tag *= sign;
-		}
-		if (ps_unlikely(n == PS_FIX_MAX_FIELDS))
-			return PS_EPROTOCOL;
-		uint64_t dl;
-		/* a cheap filter first: bit (tag & 63) of every data tag's */
-		int32_t lt =
-		    (PS_FIX__DATA_TAG_BLOOM >> (tag & 63)) & 1 ? ps_fix__data_len_tag(tag) : 0;
-		if (ps_unlikely(lt) && n > 0 && m->fields[n - 1].tag == lt &&
-		    ps_fix_view_u64(buf + m->fields[n - 1].off, m->fields[n - 1].len, &dl) &&
-		    dl <= trailer - i && buf[i + dl] == PS_FIX_SOH && i + dl > e) {
-			/* data holding SOH: its end is the SOH after dl bytes */
-			uint32_t de = i + (uint32_t)dl;
-			while (e < de) {
-				while (!cur) {
-					if (++wi == words)
-						return PS_EPROTOCOL;
-					/* NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign) */
-					cur = soh[wi];
-				}
-				e = wi * 64 + (uint32_t)__builtin_ctzll(cur);
-				cur &= cur - 1;
-			}
-		}
-		m->fields[n].tag = tag;
-		m->fields[n].off = i;
-		m->fields[n].len = e - i;
-		n++;
-		i = e + 1;
-	}
-	if (ps_unlikely(n < 3 || m->fields[0].tag != 8 || m->fields[1].tag != 9 ||
-			m->fields[2].tag != 35 || m->fields[2].len == 0 || m->fields[2].len > 2))
-		return PS_EPROTOCOL;
-	uint32_t body_start = m->fields[1].off + m->fields[1].len + 1;
+	uint32_t body_start = fl[1].off + fl[1].len + 1;
 	uint64_t bl;
-	if (ps_unlikely(!ps_fix_view_u64(buf + m->fields[1].off, m->fields[1].len, &bl) ||
+	if (ps_unlikely(!ps_fix_view_u64(buf + fl[1].off, fl[1].len, &bl) ||
 			bl != trailer - body_start))
 		return PS_EPROTOCOL;
 	uint64_t ck;
-	if (ps_unlikely(!ps_fix_view_u64(buf + len - 4, 3, &ck) ||
-			ck != ps_fix_checksum(buf, trailer)))
+	if (ps_unlikely(!ps_fix_view_u64(buf + len - 4, 3, &ck) || ck != sum))
 		return PS_ECRC;
 	m->field_count = n;
 	m->body_field = 3;
-	m->type_off = m->fields[2].off;
-	m->type_len = (uint8_t)m->fields[2].len;
+	m->type_off = fl[2].off;
+	m->type_len = (uint8_t)fl[2].len;
 	return 0;
 }
 
@@ -647,54 +856,33 @@ static inline bool ps_fix_view_decimal(const uint8_t *p, uint32_t n, uint32_t sc
 	return true;
 }
 
-/* Value of the n (1..8) digits at the low end of w (first digit lowest);
- * false when one of them is not a digit. */
-static inline bool ps_fix__swar_digits(uint64_t w, uint32_t n, uint64_t *out)
-{
-	const uint64_t ones = 0x0101010101010101ull;
-	uint64_t mask = n >= 8 ? ~0ull : (1ull << (8 * n)) - 1;
-	if ((((w + ones * 0x46) | (w - ones * '0')) & 0x8080808080808080ull & mask) != 0)
-		return false;
-	uint64_t v = n >= 8 ? w : w << (8 * (8 - n));
-	v = ((v & 0x0F0F0F0F0F0F0F0Full) * 2561) >> 8;
-	v = ((v & 0x00FF00FF00FF00FFull) * 6553601) >> 16;
-	*out = ((v & 0x0000FFFF0000FFFFull) * 42949672960001ull) >> 32;
-	return true;
-}
-
-/* ps_fix_view_u64 of field f, reading eight bytes at once when the message
- * has them (a body value always has: its SOH and the 7-byte trailer follow). */
-static inline bool ps_fix__field_u64(const struct ps_fix_msg *m, const struct ps_fix_field *f,
-				     uint64_t *out)
-{
-	if (ps_likely(f->len - 1u < 8u && f->off + 8 <= m->len)) {
-		uint64_t w;
-		memcpy(&w, m->buf + f->off, 8);
-		return ps_fix__swar_digits(w, f->len, out);
-	}
-	return ps_fix_view_u64(m->buf + f->off, f->len, out);
-}
-
 /* ps_fix_view_decimal of field f, with the same eight-byte fast path for
- * "digits[.digits]" up to 8 characters and no more decimals than scale. */
+ * "digits[.digits]" up to 8 characters and no more decimals than scale:
+ * the '.' is taken out (the bytes above it move down one) and the digits
+ * are read as one number. Anything else takes the byte-by-byte path. */
 static inline bool ps_fix__field_decimal(const struct ps_fix_msg *m, const struct ps_fix_field *f,
 					 uint32_t scale, int64_t *out)
 {
 	static const uint64_t pow10[10] = { 1,      10,      100,      1000,      10000,
 					    100000, 1000000, 10000000, 100000000, 1000000000 };
-	if (ps_likely(f->len - 1u < 8u && f->off + 8 <= m->len && scale <= 9)) {
+	const uint32_t n = f->len;
+	if (ps_likely(n - 1u < 8u && f->off + 8 <= m->len && scale <= 9)) {
 		uint64_t w;
 		memcpy(&w, m->buf + f->off, 8);
-		uint64_t mask = f->len >= 8 ? ~0ull : (1ull << (8 * f->len)) - 1;
-		uint64_t x = (w ^ (0x0101010101010101ull * '.')) | ~mask;
-		uint64_t t = (x - 0x0101010101010101ull) & ~x & 0x8080808080808080ull;
-		uint32_t ip = t ? (uint32_t)__builtin_ctzll(t) >> 3 : f->len; /* integer digits */
-		uint32_t fp = t ? f->len - ip - 1 : 0;                        /* fraction digits */
-		uint64_t iv = 0, fv = 0;
-		if (ip > 0 && fp <= scale && ps_fix__swar_digits(w, ip, &iv) &&
-		    (fp == 0 || ps_fix__swar_digits(w >> (8 * (ip + 1)), fp, &fv))) {
-			*out = (int64_t)(iv * pow10[scale] + fv * pow10[scale - fp]);
+		uint64_t x;
+		uint32_t p = ps_fix__first_nondigit(w, &x);
+		if (p >= n) { /* a whole number */
+			*out = (int64_t)(ps_fix__digits_value(x, n) * pow10[scale]);
 			return true;
+		}
+		uint32_t fp = n - p - 1; /* fraction digits */
+		if (p > 0 && (uint8_t)(w >> (8 * p)) == '.' && fp <= scale) {
+			uint64_t low = (1ull << (8 * p)) - 1; /* p <= 7 */
+			if (ps_fix__first_nondigit((w & low) | ((w >> 8) & ~low), &x) >= n - 1) {
+				*out =
+				    (int64_t)(ps_fix__digits_value(x, n - 1) * pow10[scale - fp]);
+				return true;
+			}
 		}
 	}
 	return ps_fix_view_decimal(m->buf + f->off, f->len, scale, out);
@@ -715,92 +903,99 @@ struct ps_fix_exec_report {
 
 /*
  * Pulls an ExecutionReport's fields out of a parsed message. Prices are
- * converted at `scale`; quantities must be whole numbers.
+ * converted at `scale`; quantities must be whole numbers. One pass notes
+ * where each wanted tag is (a table from tag to slot, no per-tag branch),
+ * then each field is read from its place. A repeated tag (which
+ * ps_fix_validate rejects) counts by its last occurrence.
  * @return 0, PS_EPROTOCOL (not a 35=8, a required field missing or badly
  *   formatted).
  */
 static inline int ps_fix_exec_report_decode(const struct ps_fix_msg *m, uint32_t scale,
 					    struct ps_fix_exec_report *er)
 {
+	enum {
+		ER_NONE, /* every other tag lands here */
+		ER_CL_ORD_ID,
+		ER_ORIG_CL_ORD_ID,
+		ER_ORDER_ID,
+		ER_EXEC_ID,
+		ER_SYMBOL,
+		ER_TEXT,
+		ER_EXEC_TYPE,
+		ER_ORD_STATUS,
+		ER_SIDE,
+		ER_ORD_REJ_REASON,
+		ER_PRICE,
+		ER_LAST_PX,
+		ER_AVG_PX,
+		ER_ORDER_QTY,
+		ER_LAST_QTY,
+		ER_LEAVES_QTY,
+		ER_CUM_QTY,
+		ER_SLOTS,
+		ER_MAX_TAG = 151, /* the highest tag read */
+	};
+	static const uint8_t slot_of[ER_MAX_TAG + 1] = {
+		[11] = ER_CL_ORD_ID,       [41] = ER_ORIG_CL_ORD_ID, [37] = ER_ORDER_ID,
+		[17] = ER_EXEC_ID,         [55] = ER_SYMBOL,         [58] = ER_TEXT,
+		[150] = ER_EXEC_TYPE,      [39] = ER_ORD_STATUS,     [54] = ER_SIDE,
+		[103] = ER_ORD_REJ_REASON, [44] = ER_PRICE,          [31] = ER_LAST_PX,
+		[6] = ER_AVG_PX,           [38] = ER_ORDER_QTY,      [32] = ER_LAST_QTY,
+		[151] = ER_LEAVES_QTY,     [14] = ER_CUM_QTY,
+	};
 	if (ps_unlikely(m->type_len != 1 || m->buf[m->type_off] != '8'))
 		return PS_EPROTOCOL;
+	/* at[slot]: index of the field; 0 (the BeginString, never a body
+	 * field) when absent */
+	uint8_t at[ER_SLOTS] = { 0 };
+	const struct ps_fix_field *f = m->fields;
 	memset(er, 0, sizeof(*er));
-	uint32_t seen = 0;
-	bool ok = true;
 	for (uint32_t i = m->body_field; i < m->field_count; i++) {
-		const struct ps_fix_field *f = &m->fields[i];
-		const uint8_t *v = m->buf + f->off;
-		switch (f->tag) {
-		case 11:
-			er->cl_ord_id = v;
-			er->cl_ord_id_len = (uint8_t)(f->len > 255 ? 255 : f->len);
-			break;
-		case 41:
-			er->orig_cl_ord_id = v;
-			er->orig_cl_ord_id_len = (uint8_t)(f->len > 255 ? 255 : f->len);
-			break;
-		case 37:
-			er->order_id = v;
-			er->order_id_len = (uint8_t)(f->len > 255 ? 255 : f->len);
-			seen |= 1;
-			break;
-		case 17:
-			er->exec_id = v;
-			er->exec_id_len = (uint8_t)(f->len > 255 ? 255 : f->len);
-			seen |= 2;
-			break;
-		case 55:
-			er->symbol = v;
-			er->symbol_len = (uint8_t)(f->len > 255 ? 255 : f->len);
-			break;
-		case 58:
-			er->text = v;
-			er->text_len = (uint16_t)(f->len > 65535 ? 65535 : f->len);
-			break;
-		case 150:
-			er->exec_type = f->len == 1 ? (char)v[0] : 0;
-			seen |= 4;
-			break;
-		case 39:
-			er->ord_status = f->len == 1 ? (char)v[0] : 0;
-			seen |= 8;
-			break;
-		case 54:
-			er->side = f->len == 1 ? (char)v[0] : 0;
-			break;
-		case 103: {
-			uint64_t r = 0;
-			ok &= ps_fix__field_u64(m, f, &r);
-			er->ord_rej_reason = (uint32_t)r;
-			break;
-		}
-		case 44:
-			ok &= ps_fix__field_decimal(m, f, scale, &er->price);
-			break;
-		case 31:
-			ok &= ps_fix__field_decimal(m, f, scale, &er->last_px);
-			break;
-		case 6:
-			ok &= ps_fix__field_decimal(m, f, scale, &er->avg_px);
-			break;
-		case 38:
-			ok &= ps_fix__field_u64(m, f, &er->order_qty);
-			break;
-		case 32:
-			ok &= ps_fix__field_u64(m, f, &er->last_qty);
-			break;
-		case 151:
-			ok &= ps_fix__field_u64(m, f, &er->leaves_qty);
-			seen |= 16;
-			break;
-		case 14:
-			ok &= ps_fix__field_u64(m, f, &er->cum_qty);
-			break;
-		default:
-			break;
-		}
+		uint32_t t = (uint32_t)f[i].tag;
+		at[t <= ER_MAX_TAG ? slot_of[t] : ER_NONE] = (uint8_t)i;
 	}
-	return ok && seen == 31 ? 0 : PS_EPROTOCOL;
+	bool ok = at[ER_ORDER_ID] && at[ER_EXEC_ID] && at[ER_EXEC_TYPE] && at[ER_ORD_STATUS] &&
+		  at[ER_LEAVES_QTY];
+	uint32_t k;
+#define PS_FIX__ER_VIEW(slot, ptr, plen, cap)                                           \
+	if ((k = at[slot]) != 0) {                                                      \
+		er->ptr = m->buf + f[k].off;                                            \
+		er->plen = (__typeof__(er->plen))(f[k].len > (cap) ? (cap) : f[k].len); \
+	}
+#define PS_FIX__ER_CHAR(slot, out) \
+	if ((k = at[slot]) != 0)   \
+		er->out = f[k].len == 1 ? (char)m->buf[f[k].off] : 0;
+	PS_FIX__ER_VIEW(ER_CL_ORD_ID, cl_ord_id, cl_ord_id_len, 255u)
+	PS_FIX__ER_VIEW(ER_ORIG_CL_ORD_ID, orig_cl_ord_id, orig_cl_ord_id_len, 255u)
+	PS_FIX__ER_VIEW(ER_ORDER_ID, order_id, order_id_len, 255u)
+	PS_FIX__ER_VIEW(ER_EXEC_ID, exec_id, exec_id_len, 255u)
+	PS_FIX__ER_VIEW(ER_SYMBOL, symbol, symbol_len, 255u)
+	PS_FIX__ER_VIEW(ER_TEXT, text, text_len, 65535u)
+	PS_FIX__ER_CHAR(ER_EXEC_TYPE, exec_type)
+	PS_FIX__ER_CHAR(ER_ORD_STATUS, ord_status)
+	PS_FIX__ER_CHAR(ER_SIDE, side)
+#undef PS_FIX__ER_VIEW
+#undef PS_FIX__ER_CHAR
+	if ((k = at[ER_ORD_REJ_REASON]) != 0) {
+		uint64_t r = 0;
+		ok &= ps_fix__field_u64(m, &f[k], &r);
+		er->ord_rej_reason = (uint32_t)r;
+	}
+	if ((k = at[ER_PRICE]) != 0)
+		ok &= ps_fix__field_decimal(m, &f[k], scale, &er->price);
+	if ((k = at[ER_LAST_PX]) != 0)
+		ok &= ps_fix__field_decimal(m, &f[k], scale, &er->last_px);
+	if ((k = at[ER_AVG_PX]) != 0)
+		ok &= ps_fix__field_decimal(m, &f[k], scale, &er->avg_px);
+	if ((k = at[ER_ORDER_QTY]) != 0)
+		ok &= ps_fix__field_u64(m, &f[k], &er->order_qty);
+	if ((k = at[ER_LAST_QTY]) != 0)
+		ok &= ps_fix__field_u64(m, &f[k], &er->last_qty);
+	if ((k = at[ER_LEAVES_QTY]) != 0)
+		ok &= ps_fix__field_u64(m, &f[k], &er->leaves_qty);
+	if ((k = at[ER_CUM_QTY]) != 0)
+		ok &= ps_fix__field_u64(m, &f[k], &er->cum_qty);
+	return ok ? 0 : PS_EPROTOCOL;
 }
 
 /*
