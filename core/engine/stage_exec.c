@@ -734,10 +734,11 @@ void eng_exec_apply_msg(struct eng_exec *x, uint64_t seq, const struct ps_ouch_m
 			/* A fill we cannot place: the position the venue holds for
 			 * us is not ours any more. */
 			char why[192];
-			snprintf(why, sizeof(why),
-				 "venue message %llu fills %u shares of order %.14s, which we do not "
-				 "hold: our position no longer matches the venue's",
-				 (unsigned long long)seq, m->u.executed.shares, m->u.executed.token);
+			snprintf(
+			    why, sizeof(why),
+			    "venue message %llu fills %u shares of order %.14s, which we do not "
+			    "hold: our position no longer matches the venue's",
+			    (unsigned long long)seq, m->u.executed.shares, m->u.executed.token);
 			x->unknown_msgs++;
 			fail_closed(x, why, now);
 			break;
@@ -912,19 +913,21 @@ void eng_exec_session_event(struct eng_exec *x, int event, int err)
 			char why[256];
 			uint64_t asked = x->soup.asked_seq, got = ps_soup_client_next_seq(&x->soup);
 			if (got < asked)
-				snprintf(why, sizeof(why),
-					 "the venue's session %s resumes at message %llu, but our "
-					 "journal holds its messages up to %llu: the journal belongs to "
-					 "another session, or the venue lost messages",
-					 x->soup.session, (unsigned long long)got,
-					 (unsigned long long)(asked - 1));
+				snprintf(
+				    why, sizeof(why),
+				    "the venue's session %s resumes at message %llu, but our "
+				    "journal holds its messages up to %llu: the journal belongs to "
+				    "another session, or the venue lost messages",
+				    x->soup.session, (unsigned long long)got,
+				    (unsigned long long)(asked - 1));
 			else
-				snprintf(why, sizeof(why),
-					 "the venue's session %s resumes at message %llu, but we have "
-					 "its messages only up to %llu: the ones between (fills among "
-					 "them, maybe) cannot be replayed",
-					 x->soup.session, (unsigned long long)got,
-					 (unsigned long long)(asked - 1));
+				snprintf(
+				    why, sizeof(why),
+				    "the venue's session %s resumes at message %llu, but we have "
+				    "its messages only up to %llu: the ones between (fills among "
+				    "them, maybe) cannot be replayed",
+				    x->soup.session, (unsigned long long)got,
+				    (unsigned long long)(asked - 1));
 			fail_closed(x, why, now);
 		}
 		PS_LOG(PS_LOG_INFO, "logged in to the venue, next sequence %llu",
@@ -947,11 +950,12 @@ void eng_exec_session_event(struct eng_exec *x, int event, int err)
 		else if (event == PS_SOUP_CLIENT_EV_LOGIN_REJECTED)
 			PS_LOG(PS_LOG_ERROR, "venue login rejected: %s", ps_strerror(err));
 		if (event == PS_SOUP_CLIENT_EV_LOGIN_REJECTED && err == PS_ESEQLOW)
-			fail_closed(x,
-				    "the venue's session is behind our journal (its Logon MsgSeqNum "
-				    "is lower than the next one we expect): the journal belongs to "
-				    "another session, or the venue lost messages",
-				    now);
+			fail_closed(
+			    x,
+			    "the venue's session is behind our journal (its Logon MsgSeqNum "
+			    "is lower than the next one we expect): the journal belongs to "
+			    "another session, or the venue lost messages",
+			    now);
 		x->logged_in = false;
 		x->caught_up = false;
 		ps_oms_on_disconnect(&x->oms, now);

@@ -242,7 +242,7 @@ static void test_fix_decimal_round_trip(void **state)
 		uint32_t n = ps_fix_put_decimal(out, cases[i].v, cases[i].scale);
 		assert_int_equal(n, strlen(cases[i].text));
 		assert_memory_equal(out, cases[i].text, n);
-		int64_t back;
+		int64_t back = INT64_MIN;
 		assert_true(ps_fix_view_decimal(out, n, cases[i].scale, &back));
 		assert_int_equal(back, cases[i].v);
 	}

@@ -189,7 +189,7 @@ static void test_ring_spsc_fifo_interleaved(void **state)
 static void test_ring_spsc_index_wraps_at_2_pow_32(void **state)
 {
 	struct ps_ring_spsc r;
-	uint64_t v, out[8];
+	uint64_t v, out[8] = { 0 };
 	uint32_t start = UINT32_MAX - 5;
 
 	(void)state;
