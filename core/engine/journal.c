@@ -299,6 +299,11 @@ int ps_journal_open(struct ps_journal **out, const struct ps_journal_config *cfg
 		j->buf[0].pending = j->buf[1].pending = 0;
 		goto err_ring;
 	}
+	/* Best effort: a kernel without IORING_REGISTER_IOWQ_AFF leaves the
+	 * workers where the scheduler puts them. */
+	if (cfg->worker_cpus)
+		(void)io_uring_register_iowq_aff(&j->ring, sizeof(*cfg->worker_cpus),
+						 cfg->worker_cpus);
 	if ((rc = mkdir_p(j->dir)) || (rc = last_segment_index(j->dir, &j->seg_index)))
 		goto err_open;
 	j->seg_index++;

@@ -33,6 +33,7 @@
 #define PS_JOURNAL_H
 
 #include <limits.h>
+#include <sched.h>
 
 #include <ps/common.h>
 
@@ -53,6 +54,9 @@ struct ps_journal_config {
 	uint32_t buffer_bytes;  /* each of the two write buffers (default 1 MiB) */
 	enum ps_journal_fsync fsync;
 	uint64_t fsync_interval_ns; /* INTERVAL policy (default 10 ms) */
+	/* CPUs for io_uring's async workers (buffered writes and fsyncs may run
+	 * on them): keep them off the hot threads' CPUs. NULL: anywhere. */
+	const cpu_set_t *worker_cpus;
 };
 
 /* A record as the reader hands it out (payload points into the reader's buffer). */
