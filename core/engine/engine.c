@@ -1,5 +1,6 @@
 /* The engine: build from config, recover, run the threads, stop in order. */
 #include <errno.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -270,6 +271,28 @@ static void write_stop(struct ps_engine *e)
 	    (uint32_t)(offsetof(struct ps_jrec_stop, pos) + st.count * sizeof(st.pos[0])));
 }
 
+bool eng_housekeeping_cpus(const struct ps_engine *e, cpu_set_t *out)
+{
+	cpu_set_t hot;
+
+	CPU_ZERO(out);
+	CPU_ZERO(&hot);
+	for (uint32_t i = 0; i < e->cfg.thread_count; i++) {
+		const struct eng_thread_cfg *t = &e->cfg.threads[i];
+		if (t->cpu < 0 || t->cpu >= CPU_SETSIZE)
+			continue;
+		if (t->stages & (1u << ENG_COLD))
+			CPU_SET(t->cpu, out);
+		else
+			CPU_SET(t->cpu, &hot);
+	}
+	if (!CPU_COUNT(out) && CPU_COUNT(&hot) && !sched_getaffinity(0, sizeof(*out), out))
+		for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+			if (CPU_ISSET(cpu, &hot))
+				CPU_CLR(cpu, out);
+	return CPU_COUNT(out) > 0;
+}
+
 int ps_engine_run(struct ps_engine *e, volatile sig_atomic_t *stop)
 {
 	char err[256];
@@ -292,7 +315,13 @@ int ps_engine_run(struct ps_engine *e, volatile sig_atomic_t *stop)
 		}
 		e->thread_count++;
 	}
-	/* The main thread only watches the clock and the signal flag. */
+	/* The main thread only watches the clock and the signal flag, waking
+	 * every few milliseconds: off the hot threads' CPUs, where each wake-up
+	 * would preempt a stage (after the threads started: an unpinned thread
+	 * inherits the mask of the thread that creates it). */
+	cpu_set_t hk;
+	if (!rc && eng_housekeeping_cpus(e, &hk))
+		(void)sched_setaffinity(0, sizeof(hk), &hk);
 	while (!rc && !*stop) {
 		uint64_t now = eng_now_ns();
 		if (e->cfg.duration_s > 0 && (double)(now - e->start_ns) / 1e9 >= e->cfg.duration_s)

@@ -17,6 +17,7 @@
 #ifndef PS_ENGINE_INTERNAL_H
 #define PS_ENGINE_INTERNAL_H
 
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -474,6 +475,12 @@ uint64_t eng_fix_next_in(const struct eng_fix *f);
  */
 int eng_fix_normalize(const struct ps_fix_msg *m, const struct ps_oms *oms,
 		      struct ps_ouch_msg *out);
+
+/* engine.c: the CPUs for the engine's housekeeping (its main thread, the
+ * journal's io_uring workers): those of the threads running the cold stage,
+ * or, when none is pinned, every allowed CPU but the pinned hot threads'.
+ * @return false when that leaves nothing to choose (no pinning at all). */
+bool eng_housekeeping_cpus(const struct ps_engine *e, cpu_set_t *out);
 
 /* engine_log.c */
 int eng_log_open(struct ps_engine *e, char *err, size_t err_len);

@@ -134,24 +134,8 @@ int eng_cold_open(struct eng_cold *c, struct ps_engine *e, char *err, size_t err
 		 * or anywhere but the pinned hot threads' CPUs: a worker scheduled
 		 * on a hot CPU preempts the stage spinning there. */
 		struct ps_journal_config jc = e->cfg.journal;
-		cpu_set_t cold, hot;
-		CPU_ZERO(&cold);
-		CPU_ZERO(&hot);
-		for (uint32_t i = 0; i < e->cfg.thread_count; i++) {
-			const struct eng_thread_cfg *t = &e->cfg.threads[i];
-			if (t->cpu < 0 || t->cpu >= CPU_SETSIZE)
-				continue;
-			if (t->stages & (1u << ENG_COLD))
-				CPU_SET(t->cpu, &cold);
-			else
-				CPU_SET(t->cpu, &hot);
-		}
-		if (!CPU_COUNT(&cold) && CPU_COUNT(&hot) &&
-		    !sched_getaffinity(0, sizeof(cold), &cold))
-			for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
-				if (CPU_ISSET(cpu, &hot))
-					CPU_CLR(cpu, &cold);
-		jc.worker_cpus = CPU_COUNT(&cold) ? &cold : NULL;
+		cpu_set_t cold;
+		jc.worker_cpus = eng_housekeeping_cpus(e, &cold) ? &cold : NULL;
 		rc = ps_journal_open(&c->journal, &jc, e->recovered_records + 1);
 		if (rc) {
 			snprintf(err, err_len, "[journal] dir = %s: cannot open: %s",
