@@ -376,7 +376,8 @@ static inline uint32_t ps_ring__cons_avail(struct ps_ring_spsc *r, uint32_t head
 		r->cons.tail_cache = atomic_load_explicit(&r->prod.tail, memory_order_acquire);
 		avail = r->cons.tail_cache - head;
 		if (avail != 0) {
-			r->cons.idle_polls = 0;
+			if (ps_ring_unlikely(r->cons.idle_polls))
+				r->cons.idle_polls = 0;
 		} else if (++r->cons.idle_polls >= PS_RING_SPSC_IDLE_PREFETCH) {
 			/* Waiting: keep the next slot's line coming so that, when the
 			 * producer publishes, it travels with the tail line rather
