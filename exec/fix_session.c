@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <ps/clock.h>
+
 #define SEQ_MAGIC         0x5053464958534551ull /* "PSFIXSEQ" */
 #define DEFAULT_HB_S      30u
 #define DEFAULT_TOL_S     120u
@@ -74,9 +76,7 @@ size_t ps_fix_session_memsize(const struct ps_fix_session_config *cfg)
 
 uint64_t ps_fix_realtime_ns(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
+	return ps_clock_realtime_ns();
 }
 
 static uint32_t num(const uint8_t *p, uint32_t n)

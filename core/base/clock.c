@@ -147,6 +147,13 @@ PS_COLD int ps_clock_init(void)
 	return ps_clock_init_flags(0);
 }
 
+uint64_t ps_clock_realtime_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 double ps_tsc_ghz(void)
 {
 	return ps_clock__g.ghz;

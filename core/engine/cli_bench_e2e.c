@@ -727,13 +727,6 @@ static void pcts(const struct ps_hist *h, struct e2e_pcts *p)
 	};
 }
 
-static uint64_t unix_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* One rate: warm-up, record, drain. k is the running add counter. */
 static int run_rate(struct e2e *b, uint32_t rate, uint64_t *k, struct e2e_step *st)
 {
@@ -746,7 +739,7 @@ static int run_rate(struct e2e *b, uint32_t rate, uint64_t *k, struct e2e_step *
 	uint64_t end_n = rec_n + (uint64_t)(b->o.step_s * rate);
 	uint64_t n = 0, sent_rec = 0, lag_max = 0;
 	uint64_t wait_min = ps_clock_ns_to_tsc(2 * WAKE_EARLY_NS);
-	uint64_t t0_ms = unix_ms();
+	uint64_t t0_ms = ps_clock_realtime_ns() / 1000000u;
 	int rc;
 
 	ps_hist_reset(&b->hist);
@@ -794,7 +787,7 @@ static int run_rate(struct e2e *b, uint32_t rate, uint64_t *k, struct e2e_step *
 		.unmatched = b->unmatched,
 		.max_lag_ns = lag_max,
 		.t0_unix_ms = t0_ms,
-		.t1_unix_ms = unix_ms(),
+		.t1_unix_ms = ps_clock_realtime_ns() / 1000000u,
 	};
 	pcts(&b->hist, &st->lat);
 	pcts(&b->whist, &st->wire);

@@ -7,7 +7,6 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include <ps/err.h>
 
@@ -58,13 +57,6 @@ void eng_publish_metrics(struct ps_engine *e, enum eng_stage s, uint64_t events,
 	ps_seqlock_write(&e->metrics_lock[s], &e->metrics[s], &m, sizeof(m));
 }
 
-static uint64_t unix_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static void write_metrics(struct eng_cold *c, uint64_t now)
 {
 	static const char *const names[ENG_STAGES] = { "md", "book", "exec", "cold" };
@@ -88,7 +80,8 @@ static void write_metrics(struct eng_cold *c, uint64_t now)
 		(unsigned long long)eng_get(e, ENG_C_JOURNAL_RECORDS),
 		(unsigned long long)eng_get(e, ENG_C_MD_GAPS),
 		(unsigned long long)eng_get(e, ENG_C_MD_STALE),
-		(long long)(int64_t)eng_get(e, ENG_C_REALIZED), (unsigned long long)unix_ms(),
+		(long long)(int64_t)eng_get(e, ENG_C_REALIZED),
+		(unsigned long long)ps_clock_realtime_ns() / 1000000u,
 		(unsigned long long)eng_get(e, ENG_C_RING_FULL),
 		(unsigned long long)eng_get(e, ENG_C_RX_NOBUFS));
 	for (int s = 0; s < ENG_STAGES - 1; s++) {

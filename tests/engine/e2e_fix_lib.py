@@ -1,9 +1,7 @@
 """The end-to-end environment of e2e_lib.py with FIX 4.4 order entry: the
 venue's FIX acceptor is on, and the engine's [venue.sim] says protocol = fix.
 Checks shared by e2e_fix.py and e2e_fix_restart.py live here too."""
-import os
 import re
-import time
 
 import e2e_lib as L
 
@@ -12,33 +10,9 @@ SEQ_RX = re.compile(r"FIX 4\.4 session \S+ -> \S+ on \S+: next sequence out (\d+
 
 
 class FixEnv(L.Env):
-    def start_venue(self, speed, linger_s=30, skip_s=0, faults=""):
-        ports_file = os.path.join(self.work, "venue.ports")
-        ini = os.path.join(self.work, "venue.ini")
-        with open(ini, "w") as f:
-            f.write("[venue]\nsession = E2E0000001\nouch_listen = 127.0.0.1:0\n"
-                    "fix_listen = 127.0.0.1:0\nfix_comp_id = %s\n"
-                    "md_dest = 127.0.0.1:%d\nrerequest_listen = 127.0.0.1:0\n"
-                    "control_listen = 127.0.0.1:0\nports_file = %s\nprint_fills = false\n"
-                    "heartbeat_ms = 200\n"
-                    "[venue.replay]\nlobster = %s\nsymbol = AMZN\nspeed = %g\nlinger_s = %g\n"
-                    "skip_s = %g\n%s" % (COMP_ID, self.md_port, ports_file, L.LOBSTER, speed,
-                                          linger_s, skip_s, faults))
-        self.venue = L.Proc(self, "venue", [self.perseus, "venue", "--config", ini],
-                            {"PERSEUS_VENUE_USERS": "%s:%s" % (L.USER, self.password)})
-        end = time.time() + 20
-        while time.time() < end:
-            if os.path.exists(ports_file) and self.venue.wait_err("FIX 4.4 on", 0.05):
-                with open(ports_file) as f:
-                    for line in f:
-                        k, _, v = line.strip().partition("=")
-                        self.ports[k] = v
-                if "fix" in self.ports:
-                    return
-            if not self.venue.alive():
-                break
-            time.sleep(0.05)
-        raise L.Fail("venue with a FIX acceptor did not start:\n" + self.venue.err())
+    VENUE_EXTRA = "fix_listen = 127.0.0.1:0\nfix_comp_id = %s\n" % COMP_ID
+    VENUE_READY = "FIX 4.4 on"
+    VENUE_PORT = "fix"
 
     def engine_ini(self, journal, extra_engine="", extra=""):
         ini = super().engine_ini(journal, extra_engine, extra)

@@ -151,27 +151,34 @@ class Env:
 
     # ---- venue --------------------------------------------------------------
 
+    # What a subclass adds to [venue], the stderr line that says the venue is
+    # ready, and the port it must have published by then.
+    VENUE_EXTRA = ""
+    VENUE_READY = "OUCH on port"
+    VENUE_PORT = "ouch"
+
     def start_venue(self, speed, linger_s=30, skip_s=0, faults=""):
         ports_file = os.path.join(self.work, "venue.ports")
         ini = os.path.join(self.work, "venue.ini")
         with open(ini, "w") as f:
-            f.write("[venue]\nsession = E2E0000001\nouch_listen = 127.0.0.1:0\n"
+            f.write("[venue]\nsession = E2E0000001\nouch_listen = 127.0.0.1:0\n%s"
                     "md_dest = 127.0.0.1:%d\nrerequest_listen = 127.0.0.1:0\n"
                     "control_listen = 127.0.0.1:0\nports_file = %s\nprint_fills = false\n"
                     "heartbeat_ms = 200\n"
                     "[venue.replay]\nlobster = %s\nsymbol = AMZN\nspeed = %g\nlinger_s = %g\n"
-                    "skip_s = %g\n%s" % (self.md_port, ports_file, LOBSTER, speed, linger_s, skip_s,
-                                          faults))
+                    "skip_s = %g\n%s" % (self.VENUE_EXTRA, self.md_port, ports_file, LOBSTER,
+                                          speed, linger_s, skip_s, faults))
         self.venue = Proc(self, "venue", [self.perseus, "venue", "--config", ini],
                           {"PERSEUS_VENUE_USERS": "%s:%s" % (USER, self.password)})
         end = time.time() + 20
         while time.time() < end:
-            if os.path.exists(ports_file) and self.venue.wait_err("OUCH on port", 0.05):
+            if os.path.exists(ports_file) and self.venue.wait_err(self.VENUE_READY, 0.05):
                 with open(ports_file) as f:
                     for line in f:
                         k, _, v = line.strip().partition("=")
                         self.ports[k] = v
-                return
+                if self.VENUE_PORT in self.ports:
+                    return
             if not self.venue.alive():
                 break
             time.sleep(0.05)

@@ -123,6 +123,11 @@ PS_API double ps_tsc_ghz(void);
 /* True when ps_tsc() reads the TSC; false in fallback mode. */
 PS_API bool ps_clock_uses_tsc(void);
 
+/* Wall-clock time (CLOCK_REALTIME), ns since the epoch: for stamps other
+ * programs line up with (metrics lines, FIX SendingTime). A system call where
+ * the vDSO cannot serve it: not for the hot path. */
+PS_API uint64_t ps_clock_realtime_ns(void);
+
 /* True when the CPU reports an invariant TSC (CPUID or /proc/cpuinfo). Cold. */
 PS_API bool ps_clock_tsc_invariant(void);
 
