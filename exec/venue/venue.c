@@ -974,6 +974,35 @@ static int epoll_add(int ep, int fd, uint64_t tag)
 
 enum { TAG_LISTEN = 1000, TAG_REREQ, TAG_CTL };
 
+/* The ports file appears whole or not at all (written aside, then renamed
+ * over the old one): a script waiting for it never reads a previous venue's
+ * ports or half of ours. */
+static int write_ports_file(struct ps_venue *v, const struct ps_venue_config *vc, char *err,
+			    size_t err_len)
+{
+	char tmp[sizeof(vc->ports_file) + 8];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", vc->ports_file);
+	FILE *f = fopen(tmp, "w");
+	if (!f) {
+		int rc = -errno;
+		snprintf(err, err_len, "[venue] ports_file = %s: %s", vc->ports_file,
+			 strerror(errno));
+		return rc;
+	}
+	fprintf(f, "ouch=%u\nrerequest=%u\ncontrol=%u\nmd=%s\n", bound_port(v->listen_fd),
+		ps_moldudp_server_port(&v->rereq), bound_port(v->ctl_fd), vc->md_dest);
+	if (v->fix)
+		fprintf(f, "fix=%u\n", ps_venue__fix_port(v->fix));
+	if (fclose(f) != 0 || rename(tmp, vc->ports_file) != 0) {
+		int rc = -errno;
+		snprintf(err, err_len, "[venue] ports_file = %s: %s", vc->ports_file,
+			 strerror(errno));
+		unlink(tmp);
+		return rc;
+	}
+	return 0;
+}
+
 int ps_venue_create(struct ps_venue **out, const struct ps_venue_config *vc, char *err,
 		    size_t err_len)
 {
@@ -1071,20 +1100,8 @@ int ps_venue_create(struct ps_venue **out, const struct ps_venue_config *vc, cha
 		goto err;
 	if ((rc = ps_venue__fix_create(v, vc, &v->fix, err, err_len)))
 		goto err;
-	if (vc->ports_file[0]) {
-		FILE *f = fopen(vc->ports_file, "w");
-		if (!f) {
-			rc = -errno;
-			snprintf(err, err_len, "[venue] ports_file = %s: %s", vc->ports_file,
-				 strerror(errno));
-			goto err;
-		}
-		fprintf(f, "ouch=%u\nrerequest=%u\ncontrol=%u\nmd=%s\n", bound_port(v->listen_fd),
-			ps_moldudp_server_port(&v->rereq), bound_port(v->ctl_fd), vc->md_dest);
-		if (v->fix)
-			fprintf(f, "fix=%u\n", ps_venue__fix_port(v->fix));
-		fclose(f);
-	}
+	if (vc->ports_file[0] && (rc = write_ports_file(v, vc, err, err_len)))
+		goto err;
 	*out = v;
 	return 0;
 err:

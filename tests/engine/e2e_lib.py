@@ -160,6 +160,10 @@ class Env:
     def start_venue(self, speed, linger_s=30, skip_s=0, faults=""):
         ports_file = os.path.join(self.work, "venue.ports")
         ini = os.path.join(self.work, "venue.ini")
+        # A venue started before this one left its ports here: read only
+        # the new venue's.
+        if os.path.exists(ports_file):
+            os.unlink(ports_file)
         with open(ini, "w") as f:
             f.write("[venue]\nsession = E2E0000001\nouch_listen = 127.0.0.1:0\n%s"
                     "md_dest = 127.0.0.1:%d\nrerequest_listen = 127.0.0.1:0\n"
