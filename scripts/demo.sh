@@ -27,7 +27,7 @@ cp configs/demo-run.ini "$work/run.ini"
 if [ -f "$topology" ]; then
 	cat "$topology" >>"$work/run.ini"
 else
-	printf '[thread.hot]\ncpu = 1\nstages = md,book,exec\nidle = yield\n[thread.cold]\ncpu = 0\nstages = cold\nidle = park\n' >>"$work/run.ini"
+	printf '[thread.hot]\ncpu = 1\nstages = md,book,exec\nidle = yield\n[thread.cold]\ncpu = 0\nstages = cold\nidle = sleep\n' >>"$work/run.ini"
 fi
 printf '\n[journal]\n' >/dev/null
 sed -i "s|^\[journal\]|[journal]\ndir = $work/journal|" "$work/run.ini"

@@ -208,8 +208,6 @@ void ps_tune_cpuset_format(const struct ps_tune_cpuset *s, char *buf, size_t len
 
 /* ---- [thread.NAME] sections ------------------------------------------------------ */
 
-static const char *const idle_names[] = { "spin", "yield", "park", NULL };
-
 static int parse_stages(struct ps_config *c, const char *sec, const char *list, unsigned *out,
 			char *err, size_t err_len)
 {
@@ -269,7 +267,8 @@ int ps_tune_threads_read(struct ps_config *c, struct ps_tune_thread *t, size_t m
 		rc = ps_config_get_int(c, sec, "cpu", -1, -1, PS_TUNE_MAX_CPUS - 1, &cpu, err,
 				       err_len);
 		if (!rc)
-			rc = ps_config_get_enum(c, sec, "idle", idle_names, 1, &idle, err, err_len);
+			rc = ps_config_get_enum(c, sec, "idle", ps_idle_names, 1, &idle, err,
+						err_len);
 		if (!rc)
 			rc = ps_config_get_int(c, sec, "priority", 0, 0, 99, &prio, err, err_len);
 		if (!rc)
@@ -280,7 +279,7 @@ int ps_tune_threads_read(struct ps_config *c, struct ps_tune_thread *t, size_t m
 			return rc;
 		t[n].name = ps_config_section_suffix(sec);
 		t[n].cpu = (int)cpu;
-		t[n].idle = idle_names[idle];
+		t[n].idle = ps_idle_names[idle];
 		t[n].priority = (int)prio;
 		n++;
 	}
@@ -575,7 +574,7 @@ static bool rt_busy(const struct ps_tune_thread *t)
 	enum ps_idle_kind k;
 
 	return t->priority > 0 && ps_idle_parse(t->idle ? t->idle : "", &k, NULL, 0) == 0 &&
-	       k != PS_IDLE_PARK;
+	       k != PS_IDLE_PARK && k != PS_IDLE_SLEEP;
 }
 
 static bool cpu_ok(const struct ps_tune_thread *t, const struct ps_tune_facts *f)

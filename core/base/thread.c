@@ -22,12 +22,12 @@ PS_PRINTF(4, 5) static int fail(char *err, size_t err_len, int code, const char 
 
 /* ---- idle strategies ------------------------------------------------- */
 
-static const char *const idle_names[] = { "spin", "yield", "park" };
+const char *const ps_idle_names[] = { "spin", "yield", "park", "sleep", NULL };
 
 int ps_idle_parse(const char *name, enum ps_idle_kind *kind, char *err, size_t err_len)
 {
-	for (size_t i = 0; name && i < PS_ARRAY_SIZE(idle_names); i++) {
-		if (strcmp(name, idle_names[i]) == 0) {
+	for (size_t i = 0; name && i < (PS_ARRAY_SIZE(ps_idle_names) - 1); i++) {
+		if (strcmp(name, ps_idle_names[i]) == 0) {
 			if (kind)
 				*kind = (enum ps_idle_kind)i;
 			return 0;
@@ -40,9 +40,9 @@ int ps_idle_parse(const char *name, enum ps_idle_kind *kind, char *err, size_t e
 
 const char *ps_idle_name(enum ps_idle_kind kind)
 {
-	if ((unsigned)kind >= PS_ARRAY_SIZE(idle_names))
+	if ((unsigned)kind >= (PS_ARRAY_SIZE(ps_idle_names) - 1))
 		return "?";
-	return idle_names[kind];
+	return ps_idle_names[kind];
 }
 
 void ps_idle_init(struct ps_idle *idle, enum ps_idle_kind kind)
@@ -50,11 +50,24 @@ void ps_idle_init(struct ps_idle *idle, enum ps_idle_kind kind)
 	memset(idle, 0, sizeof(*idle));
 	idle->kind = kind;
 	idle->park_ns = PS_IDLE_PARK_MIN_NS;
+	idle->spins = kind == PS_IDLE_SPIN ? UINT32_MAX : kind == PS_IDLE_SLEEP ? 0 : PS_IDLE_SPINS;
 }
 
-/* Reached only after PS_IDLE_SPINS idle rounds of "yield" or "park". */
+/* Reached after idle->spins idle rounds: PS_IDLE_SPINS for "yield" and
+ * "park", at once for "sleep", after 2^32 - 1 rounds for "spin". */
 void ps_idle__slow(struct ps_idle *idle)
 {
+	if (idle->kind == PS_IDLE_SPIN) {
+		idle->rounds = 0; /* spins on: only the count wraps */
+		ps_cpu_relax();
+		return;
+	}
+	if (idle->kind == PS_IDLE_SLEEP) {
+		struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)PS_IDLE_SLEEP_NS };
+		nanosleep(&ts, NULL);
+		idle->parks++;
+		return;
+	}
 	if (idle->kind == PS_IDLE_YIELD || idle->rounds < PS_IDLE_SPINS + PS_IDLE_YIELDS) {
 		idle->rounds++;
 		idle->yields++;

@@ -83,7 +83,7 @@ static int read_threads(struct eng_cfg *e, struct ps_config *c, char *err, size_
 					     .stages = (1u << ENG_MD) | (1u << ENG_BOOK) |
 						       (1u << ENG_EXEC) };
 		e->threads[1] = (struct eng_thread_cfg){
-			.name = "cold", .cpu = -1, .idle = PS_IDLE_PARK, .stages = 1u << ENG_COLD
+			.name = "cold", .cpu = -1, .idle = PS_IDLE_SLEEP, .stages = 1u << ENG_COLD
 		};
 		e->thread_count = 2;
 		all = 0xF;

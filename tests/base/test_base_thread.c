@@ -141,7 +141,7 @@ static int run_idle(void *arg)
 static void test_thread_idle_strategies_run(void **state)
 {
 	(void)state;
-	static const char *const names[] = { "spin", "yield", "park" };
+	static const char *const names[] = { "spin", "yield", "park", "sleep" };
 	for (size_t i = 0; i < PS_ARRAY_SIZE(names); i++) {
 		enum ps_idle_kind kind;
 		char err[128];
@@ -149,7 +149,9 @@ static void test_thread_idle_strategies_run(void **state)
 		assert_string_equal(ps_idle_name(kind), names[i]);
 		/* Parking stretches stay short: 12 sleeps (1 us doubling to the
 		 * 1 ms cap) take about 3 ms. */
-		uint32_t period = kind == PS_IDLE_PARK ? PS_IDLE_SPINS + PS_IDLE_YIELDS + 13 : 2000;
+		uint32_t period = kind == PS_IDLE_PARK    ? PS_IDLE_SPINS + PS_IDLE_YIELDS + 13
+				  : kind == PS_IDLE_SLEEP ? 4
+							  : 2000;
 		struct idle_run r = { .kind = kind, .rounds = 10 * period, .period = period };
 		struct ps_thread t;
 		assert_int_equal(ps_thread_start(&t, NULL, run_idle, &r, err, sizeof(err)), 0);
@@ -167,6 +169,12 @@ static void test_thread_idle_strategies_run(void **state)
 		case PS_IDLE_PARK:
 			assert_int_equal(r.yields, 10 * PS_IDLE_YIELDS);
 			assert_int_equal(r.parks, 10 * 12);
+			break;
+		case PS_IDLE_SLEEP:
+			/* Never spins or yields: each idle round is one 1 ms sleep
+			 * (3 of every 4 rounds here). */
+			assert_int_equal(r.yields, 0);
+			assert_int_equal(r.parks, 10 * 3);
 			break;
 		}
 	}
@@ -186,13 +194,28 @@ static void test_thread_park_backoff_is_capped(void **state)
 	assert_int_equal(idle.rounds, 0);
 }
 
+/* A spinner's round count wraps without it ever yielding or sleeping. */
+static void test_thread_spin_never_leaves_spinning(void **state)
+{
+	(void)state;
+	struct ps_idle idle;
+	ps_idle_init(&idle, PS_IDLE_SPIN);
+	idle.rounds = UINT32_MAX - 2;
+	for (int i = 0; i < 4; i++)
+		ps_idle_wait(&idle, false);
+	assert_true(idle.rounds < 4);
+	assert_int_equal(idle.yields, 0);
+	assert_int_equal(idle.parks, 0);
+}
+
 static void test_thread_idle_parse_lists_names(void **state)
 {
 	(void)state;
 	enum ps_idle_kind kind = PS_IDLE_PARK;
 	char err[128];
 	assert_int_equal(ps_idle_parse("busy", &kind, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "unknown idle strategy 'busy' (accepted: spin, yield, park)");
+	assert_string_equal(err,
+			    "unknown idle strategy 'busy' (accepted: spin, yield, park, sleep)");
 	assert_int_equal(kind, PS_IDLE_PARK);
 	assert_int_equal(ps_idle_parse("Spin", &kind, NULL, 0), -EINVAL);
 	assert_int_equal(ps_idle_parse(NULL, &kind, err, sizeof(err)), -EINVAL);
@@ -240,6 +263,7 @@ int main(void)
 		cmocka_unit_test(test_thread_fifo_priority_or_eperm),
 		cmocka_unit_test(test_thread_idle_strategies_run),
 		cmocka_unit_test(test_thread_park_backoff_is_capped),
+		cmocka_unit_test(test_thread_spin_never_leaves_spinning),
 		cmocka_unit_test(test_thread_idle_parse_lists_names),
 		cmocka_unit_test(test_thread_mlock_in_child),
 		cmocka_unit_test(test_thread_cpu_count),

@@ -17,6 +17,14 @@
  *           PS_IDLE_PARK_MAX_NS (nanosleep): for cold or fused threads on
  *           small hosts; worst-case wake-up latency is PS_IDLE_PARK_MAX_NS
  *           plus the timer slack.
+ *   "sleep" never spins: every idle round sleeps PS_IDLE_SLEEP_NS. For a
+ *           thread whose work can wait that long (the cold stage: journal,
+ *           log sink, metrics). It wakes about 1000 times a second whatever
+ *           the traffic, drains what came meanwhile in one batch and leaves
+ *           its core quiet in between; "park" instead spins and yields for
+ *           tens of microseconds after every bit of work, which under steady
+ *           traffic keeps the core busy all the time (and an SMT sibling, or
+ *           a vCPU sharing a physical core, loses cycles to it).
  * A poll loop calls ps_idle_wait(&idle, did_work) once per iteration; any
  * iteration that did work resets the backoff.
  */
@@ -33,29 +41,38 @@
 #define PS_IDLE_YIELDS      100u
 #define PS_IDLE_PARK_MIN_NS 1000u    /* first sleep: 1 us */
 #define PS_IDLE_PARK_MAX_NS 1000000u /* longest sleep: 1 ms */
+#ifndef PS_IDLE_SLEEP_NS
+#define PS_IDLE_SLEEP_NS 1000000u /* "sleep": every idle round, 1 ms */
+#endif
 
 enum ps_idle_kind {
 	PS_IDLE_SPIN = 0,
 	PS_IDLE_YIELD = 1,
 	PS_IDLE_PARK = 2,
+	PS_IDLE_SLEEP = 3,
 };
 
 /* Per-thread idle state; embed one in each poll loop. Owned by that thread. */
 struct ps_idle {
 	enum ps_idle_kind kind;
 	uint32_t rounds;  /* consecutive idle rounds */
+	uint32_t spins;   /* idle rounds spent spinning before the slow part */
 	uint64_t park_ns; /* next sleep length ("park") */
 	uint64_t parks;   /* sleeps so far (stats) */
 	uint64_t yields;  /* sched_yield calls so far (stats) */
 };
 
-/* Names accepted by ps_idle_parse, for messages: "spin, yield, park". */
-#define PS_IDLE_NAMES "spin, yield, park"
+/* Names accepted by ps_idle_parse, for messages: "spin, yield, park, sleep". */
+#define PS_IDLE_NAMES "spin, yield, park, sleep"
+/* The same names indexed by enum ps_idle_kind, NULL-terminated (for
+ * ps_config_get_enum). */
+PS_API extern const char *const ps_idle_names[];
 
 /**
- * Parse an idle strategy name ("spin", "yield", "park"; exact, lower case).
+ * Parse an idle strategy name ("spin", "yield", "park", "sleep"; exact, lower
+ * case).
  * @return 0; -EINVAL with "unknown idle strategy 'NAME' (accepted: spin,
- *   yield, park)" in err (err may be NULL).
+ *   yield, park, sleep)" in err (err may be NULL).
  */
 PS_API int ps_idle_parse(const char *name, enum ps_idle_kind *kind, char *err, size_t err_len);
 
@@ -65,18 +82,20 @@ PS_API const char *ps_idle_name(enum ps_idle_kind kind);
 /* Reset idle state for kind. */
 PS_API void ps_idle_init(struct ps_idle *idle, enum ps_idle_kind kind);
 
-/* Internal: the yield/park part of ps_idle_wait, out of line. */
+/* Internal: the yield/park/sleep part of ps_idle_wait (and a spinner's
+ * rare round-count reset), out of line. */
 PS_API void ps_idle__slow(struct ps_idle *idle);
 
 /* Call once per poll-loop iteration. Hot path (the spin part is inline; a
- * syscall happens only after PS_IDLE_SPINS idle rounds of "yield"/"park"). */
+ * syscall happens only after PS_IDLE_SPINS idle rounds of "yield"/"park", or
+ * on every idle round of "sleep"). */
 static inline void ps_idle_wait(struct ps_idle *idle, bool did_work)
 {
 	if (did_work) {
 		idle->rounds = 0;
 		return;
 	}
-	if (idle->kind == PS_IDLE_SPIN || idle->rounds < PS_IDLE_SPINS) {
+	if (idle->rounds < idle->spins) {
 		idle->rounds++;
 		ps_cpu_relax();
 		return;
