@@ -55,10 +55,7 @@ int ps_soup_client_init(struct ps_soup_client *c, void *mem,
 	int rc = ps_soup_stream_init(&c->rx, m, rx_cap_of(cfg), PS_SOUP_DIR_FROM_SERVER);
 	if (rc)
 		return rc;
-	struct ps_tcp_uring_config tc = { .sq_entries = 16,
-					  .send_cap = tx_cap_of(cfg),
-					  .sqpoll = cfg->sqpoll,
-					  .sqpoll_cpu = cfg->sqpoll_cpu };
+	struct ps_tcp_uring_config tc = { .sq_entries = 16, .send_cap = tx_cap_of(cfg) };
 	rc = ps_tcp_uring_init(&c->tcp, m + rx_cap_of(cfg), &tc);
 	if (rc)
 		return rc;

@@ -48,17 +48,8 @@ int ps_tcp_uring_init(struct ps_tcp_uring *t, void *mem, const struct ps_tcp_uri
 	struct io_uring_params p;
 	memset(&p, 0, sizeof(p));
 	p.flags = IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
-	if (cfg->sqpoll) {
-		/* The SQ thread runs the completions itself: no task-run flags. */
-		p.flags = IORING_SETUP_SQPOLL;
-		p.sq_thread_idle = cfg->sqpoll_idle_ms ? cfg->sqpoll_idle_ms : 1000;
-		if (cfg->sqpoll_cpu >= 0) {
-			p.flags |= IORING_SETUP_SQ_AFF;
-			p.sq_thread_cpu = (uint32_t)cfg->sqpoll_cpu;
-		}
-	}
 	int rc = io_uring_queue_init_params(entries, &t->ring, &p);
-	if (rc == -EINVAL && !cfg->sqpoll)
+	if (rc == -EINVAL)
 		rc = io_uring_queue_init(entries, &t->ring, 0);
 	if (rc < 0)
 		return rc;

@@ -74,8 +74,6 @@ struct ps_soup_client_config {
 	uint64_t backoff_max_ns;     /* 0 = 5 s */
 	uint32_t rx_cap;             /* receive buffer; 0 = PS_SOUP_MAX_PACKET */
 	uint32_t tx_cap;             /* send buffer; 0 = 64 KiB */
-	bool sqpoll;                 /* transport with SQPOLL (struct ps_tcp_uring_config) */
-	int sqpoll_cpu;              /* its CPU; -1: any */
 	ps_soup_client_msg_fn on_msg;
 	ps_soup_client_event_fn on_event;
 	void *ctx;

@@ -58,13 +58,6 @@ enum ps_tcp_state {
 struct ps_tcp_uring_config {
 	uint32_t sq_entries; /* 0 = 16 */
 	uint32_t send_cap;   /* bytes of the send buffer (memsize) */
-	/* SQPOLL: a kernel thread pinned to this CPU picks submissions up, so a
-	 * send is a store into the SQ ring and no syscall. Costs that CPU while
-	 * busy (the thread sleeps after sqpoll_idle_ms idle). Without it (the
-	 * default): every send is one io_uring_enter. */
-	bool sqpoll;
-	int sqpoll_cpu;          /* -1: any CPU */
-	uint32_t sqpoll_idle_ms; /* 0 = 1000 */
 };
 
 struct ps_tcp_uring_stats {
