@@ -7,7 +7,8 @@ Runs, in one go and on this host:
   host       CPU, memory, kernel, `perseus tune check --json`, git revision
   sockperf   UDP ping-pong on loopback (Debian's sockperf, both sides
              busy-polling like the loop): the kernel-socket baseline, half
-             round trip, same message size as our packets
+             round trip, same message size as our packets; once more with
+             its blocking receive, for the cost of a wake-up
   e2e/idle   `perseus run` trading the probe strategy against
              `perseus bench-e2e` at 10k packets/s: wire-to-wire latency (one
              UDP hop in, the engine, one TCP hop out) and the engine's
@@ -194,7 +195,7 @@ def write_hdr(path, rows):
                 f.write("%12.3f %2.12f %10d %14.2f\n" % (v, p, 0, inv))
 
 
-def run_sockperf(out, cpus, seconds, tag="sockperf", tcp=False):
+def run_sockperf(out, cpus, seconds, tag="sockperf", tcp=False, blocking=False):
     if not shutil.which("sockperf"):
         return {"skipped": "sockperf is not installed (scripts/deps.sh installs it)"}
     port = free_port(socket.SOCK_DGRAM)
@@ -206,7 +207,9 @@ def run_sockperf(out, cpus, seconds, tag="sockperf", tcp=False):
     # sockperf pays a wake-up per message that the loop never pays: on this
     # 2-vCPU VM 2 us busy-polling against 32 us blocking in one period,
     # which would make any loop look faster than the kernel.
-    spin = ["--nonblocked"]
+    # blocking=True: the default blocking receive, once, to show what a
+    # receiver that sleeps between messages pays for its wake-up here.
+    spin = [] if blocking else ["--nonblocked"]
     srv = spawn(["taskset", "-c", str(srv_cpu), "sockperf", "sr", "-i", "127.0.0.1", "-p",
                  str(port)] + proto + spin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.5)
@@ -221,8 +224,9 @@ def run_sockperf(out, cpus, seconds, tag="sockperf", tcp=False):
     with open(os.path.join(out, res_files["txt"]), "w") as f:
         f.write(r.stdout + r.stderr)
     res = {"msg_size": MSG_SIZE, "seconds": seconds,
-           "what": "%s ping-pong on 127.0.0.1, half round trip (sockperf's latency)"
-           % ("TCP" if tcp else "UDP")}
+           "what": "%s ping-pong on 127.0.0.1, half round trip (sockperf's latency), %s"
+           % ("TCP" if tcp else "UDP", "blocking receive" if blocking else "busy-polling"),
+           "blocking": blocking}
     for m in re.finditer(r"percentile\s+([\d.]+)\s*=\s*([\d.]+)", r.stdout + r.stderr):
         res["p%s_us" % m.group(1).rstrip("0").rstrip(".")] = float(m.group(2))
     m = re.search(r"<MAX> observation\s*=\s*([\d.]+)", r.stdout + r.stderr)
@@ -749,17 +753,26 @@ def report(out, res, plots, rows, elapsed):
         L.append("| wire to wire from the scheduled send (open loop) | %s us | %s us | "
                  "%s us | %s us |" % (us(s["p50_ns"]), us(s["p99_ns"]), us(s["p999_ns"]),
                                        us(s["max_ns"])))
-        L.append("| sockperf UDP ping-pong, half round trip (kernel baseline) | %.1f us | "
+        L.append("| sockperf UDP ping-pong, half round trip (kernel baseline, busy-polling) | "
+                 "%.1f us | "
                  "%s | %s | %s |" % (sp["p50_us"],
                                      "%.1f us" % sp["p99_us"] if "p99_us" in sp else "-",
                                      "%.1f us" % sp["p99.9_us"] if "p99.9_us" in sp else "-",
                                      "%.1f us" % sp["max_us"] if "max_us" in sp else "-"))
         spt = res.get("sockperf_tcp", {})
         if spt.get("p50_us"):
-            L.append("| sockperf TCP ping-pong, half round trip | %.1f us | %s | %s | %s |" % (
+            L.append("| sockperf TCP ping-pong, half round trip (busy-polling) | %.1f us | %s | "
+                     "%s | %s |" % (
                 spt["p50_us"], "%.1f us" % spt["p99_us"] if "p99_us" in spt else "-",
                 "%.1f us" % spt["p99.9_us"] if "p99.9_us" in spt else "-",
                 "%.1f us" % spt["max_us"] if "max_us" in spt else "-"))
+        spb = res.get("sockperf_blocking", {})
+        if spb.get("p50_us"):
+            L.append("| sockperf UDP ping-pong, blocking receive (a wake-up per message) | "
+                     "%.1f us | %s | %s | %s |" % (
+                         spb["p50_us"], "%.1f us" % spb["p99_us"] if "p99_us" in spb else "-",
+                         "%.1f us" % spb["p99.9_us"] if "p99.9_us" in spb else "-",
+                         "%.1f us" % spb["max_us"] if "max_us" in spb else "-"))
         tt = idle.get("stages", {}).get("tick-to-trade")
         if tt:
             L.append("| inside the engine: tick to trade (packet read -> order sent) | "
@@ -1129,6 +1142,12 @@ def main():
         # hop out, with no work in between.
         log("sockperf TCP ping-pong (%d s)" % sp_s)
         res["sockperf_tcp"] = run_sockperf(out, (hot_cpu, bench_cpu), sp_s, "sockperf-tcp", True)
+        # The same UDP ping-pong with sockperf's default blocking receive: the
+        # wake-up a sleeping receiver pays per message, which is why the
+        # engine's hot threads and the publisher spin.
+        log("sockperf UDP ping-pong, blocking receive (%d s)" % sp_s)
+        res["sockperf_blocking"] = run_sockperf(out, (hot_cpu, bench_cpu), sp_s,
+                                                "sockperf-blocking", blocking=True)
         rates = [int(float(r)) for r in a.rates.split(",")]
         log("end to end under load (%s/s, until the knee)" % a.rates)
         res["e2e_load"] = e2e_session(perseus, out, "load", rates, step, warm, threads,
