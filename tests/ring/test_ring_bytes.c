@@ -129,6 +129,35 @@ static void test_ring_bytes_variable_lengths_in_order(void **state)
 
 /* For every tail offset and every length: a record that fits before the end
  * goes there; one that does not is preceded by padding and lands at 0. */
+/* The producer's prefetch hint changes nothing the ring holds, at every
+ * offset and for spans longer than the ring (it wraps). */
+static void test_ring_bytes_prefetch_changes_nothing(void **state)
+{
+	const uint32_t cap = 128;
+
+	(void)state;
+	for (uint32_t off = 0; off < cap; off += 8) {
+		struct ps_ring_bytes r;
+
+		assert_int_equal(ps_ring_bytes_init(&r, ring_mem, cap), 0);
+		for (uint32_t i = 0; i < off / 8; i++) {
+			assert_true(put(&r, 0, i));
+			get(&r, 0, i);
+		}
+		assert_true(put(&r, 24, 3));
+		assert_true(put(&r, 8, 4));
+		uint32_t used = ps_ring_bytes_used(&r);
+		ps_ring_bytes_prefetch(&r, 0);
+		ps_ring_bytes_prefetch(&r, 256);
+		ps_ring_bytes_prefetch(&r, 3 * cap);
+		assert_int_equal(ps_ring_bytes_used(&r), used);
+		get(&r, 24, 3);
+		get(&r, 8, 4);
+		assert_int_equal(ps_ring_bytes_used(&r), 0);
+		ps_ring_bytes_fini(&r);
+	}
+}
+
 static void test_ring_bytes_wraps_at_every_offset(void **state)
 {
 	const uint32_t caps[] = { 32, 64, 128, 256 };
@@ -377,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_ring_bytes_record_len_rounds_to_8),
 		cmocka_unit_test(test_ring_bytes_variable_lengths_in_order),
 		cmocka_unit_test(test_ring_bytes_wraps_at_every_offset),
+		cmocka_unit_test(test_ring_bytes_prefetch_changes_nothing),
 		cmocka_unit_test(test_ring_bytes_full_and_empty_edges),
 		cmocka_unit_test(test_ring_bytes_pad_needs_room),
 		cmocka_unit_test(test_ring_bytes_rejects_too_large),
