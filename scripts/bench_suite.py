@@ -724,6 +724,13 @@ def us(ns):
     return "%.1f" % (ns / 1e3)
 
 
+def sockperf_row(label, sp):
+    """A headline table row of one sockperf run: p50, p99, p99.9, max."""
+    cells = ["%.1f us" % sp[k] if k in sp else "-"
+             for k in ("p50_us", "p99_us", "p99.9_us", "max_us")]
+    return "| %s | %s |" % (label, " | ".join(cells))
+
+
 def report(out, res, plots, rows, elapsed):
     h = res["host"]
     L = []
@@ -753,26 +760,15 @@ def report(out, res, plots, rows, elapsed):
         L.append("| wire to wire from the scheduled send (open loop) | %s us | %s us | "
                  "%s us | %s us |" % (us(s["p50_ns"]), us(s["p99_ns"]), us(s["p999_ns"]),
                                        us(s["max_ns"])))
-        L.append("| sockperf UDP ping-pong, half round trip (kernel baseline, busy-polling) | "
-                 "%.1f us | "
-                 "%s | %s | %s |" % (sp["p50_us"],
-                                     "%.1f us" % sp["p99_us"] if "p99_us" in sp else "-",
-                                     "%.1f us" % sp["p99.9_us"] if "p99.9_us" in sp else "-",
-                                     "%.1f us" % sp["max_us"] if "max_us" in sp else "-"))
+        L.append(sockperf_row("sockperf UDP ping-pong, half round trip (kernel baseline, "
+                              "busy-polling)", sp))
         spt = res.get("sockperf_tcp", {})
         if spt.get("p50_us"):
-            L.append("| sockperf TCP ping-pong, half round trip (busy-polling) | %.1f us | %s | "
-                     "%s | %s |" % (
-                spt["p50_us"], "%.1f us" % spt["p99_us"] if "p99_us" in spt else "-",
-                "%.1f us" % spt["p99.9_us"] if "p99.9_us" in spt else "-",
-                "%.1f us" % spt["max_us"] if "max_us" in spt else "-"))
+            L.append(sockperf_row("sockperf TCP ping-pong, half round trip (busy-polling)", spt))
         spb = res.get("sockperf_blocking", {})
         if spb.get("p50_us"):
-            L.append("| sockperf UDP ping-pong, blocking receive (a wake-up per message) | "
-                     "%.1f us | %s | %s | %s |" % (
-                         spb["p50_us"], "%.1f us" % spb["p99_us"] if "p99_us" in spb else "-",
-                         "%.1f us" % spb["p99.9_us"] if "p99.9_us" in spb else "-",
-                         "%.1f us" % spb["max_us"] if "max_us" in spb else "-"))
+            L.append(sockperf_row("sockperf UDP ping-pong, blocking receive (a wake-up per "
+                                  "message)", spb))
         tt = idle.get("stages", {}).get("tick-to-trade")
         if tt:
             L.append("| inside the engine: tick to trade (packet read -> order sent) | "

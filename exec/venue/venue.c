@@ -983,24 +983,20 @@ static int write_ports_file(struct ps_venue *v, const struct ps_venue_config *vc
 	char tmp[sizeof(vc->ports_file) + 8];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", vc->ports_file);
 	FILE *f = fopen(tmp, "w");
-	if (!f) {
-		int rc = -errno;
-		snprintf(err, err_len, "[venue] ports_file = %s: %s", vc->ports_file,
-			 strerror(errno));
-		return rc;
+	bool opened = f != NULL;
+	if (opened) {
+		fprintf(f, "ouch=%u\nrerequest=%u\ncontrol=%u\nmd=%s\n", bound_port(v->listen_fd),
+			ps_moldudp_server_port(&v->rereq), bound_port(v->ctl_fd), vc->md_dest);
+		if (v->fix)
+			fprintf(f, "fix=%u\n", ps_venue__fix_port(v->fix));
+		if (fclose(f) == 0 && rename(tmp, vc->ports_file) == 0)
+			return 0;
 	}
-	fprintf(f, "ouch=%u\nrerequest=%u\ncontrol=%u\nmd=%s\n", bound_port(v->listen_fd),
-		ps_moldudp_server_port(&v->rereq), bound_port(v->ctl_fd), vc->md_dest);
-	if (v->fix)
-		fprintf(f, "fix=%u\n", ps_venue__fix_port(v->fix));
-	if (fclose(f) != 0 || rename(tmp, vc->ports_file) != 0) {
-		int rc = -errno;
-		snprintf(err, err_len, "[venue] ports_file = %s: %s", vc->ports_file,
-			 strerror(errno));
+	int rc = -errno;
+	snprintf(err, err_len, "[venue] ports_file = %s: %s", vc->ports_file, strerror(errno));
+	if (opened)
 		unlink(tmp);
-		return rc;
-	}
-	return 0;
+	return rc;
 }
 
 int ps_venue_create(struct ps_venue **out, const struct ps_venue_config *vc, char *err,

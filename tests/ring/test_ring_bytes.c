@@ -127,8 +127,6 @@ static void test_ring_bytes_variable_lengths_in_order(void **state)
 	ps_ring_bytes_fini(&r);
 }
 
-/* For every tail offset and every length: a record that fits before the end
- * goes there; one that does not is preceded by padding and lands at 0. */
 /* The producer's prefetch hint changes nothing the ring holds, at every
  * offset and for spans longer than the ring (it wraps). */
 static void test_ring_bytes_prefetch_changes_nothing(void **state)
@@ -158,6 +156,8 @@ static void test_ring_bytes_prefetch_changes_nothing(void **state)
 	}
 }
 
+/* For every tail offset and every length: a record that fits before the end
+ * goes there; one that does not is preceded by padding and lands at 0. */
 static void test_ring_bytes_wraps_at_every_offset(void **state)
 {
 	const uint32_t caps[] = { 32, 64, 128, 256 };

@@ -41,9 +41,7 @@
 #define PS_IDLE_YIELDS      100u
 #define PS_IDLE_PARK_MIN_NS 1000u    /* first sleep: 1 us */
 #define PS_IDLE_PARK_MAX_NS 1000000u /* longest sleep: 1 ms */
-#ifndef PS_IDLE_SLEEP_NS
-#define PS_IDLE_SLEEP_NS 1000000u /* "sleep": every idle round, 1 ms */
-#endif
+#define PS_IDLE_SLEEP_NS    1000000u /* "sleep": every idle round, 1 ms */
 
 enum ps_idle_kind {
 	PS_IDLE_SPIN = 0,
