@@ -432,6 +432,21 @@ static int alloc_slot(struct ps_oms *oms, uint32_t *h)
 	return 0;
 }
 
+uint32_t ps_oms_prefetch_next(const struct ps_oms *oms)
+{
+	uint32_t i = oms->free_head != PS_OMS_NIL ? oms->free_head : oms->term_head;
+
+	if (i == PS_OMS_NIL)
+		return PS_OMS_NIL;
+	const struct ps_oms_order *o = &oms->orders[i];
+	__builtin_prefetch(o, 1, 3);
+	__builtin_prefetch((const char *)(o + 1) - 1, 1, 3);
+	__builtin_prefetch(&oms->hash[token_hash(oms, oms->token_text)], 1, 3);
+	if (i != oms->free_head) /* a recycled slot leaves its old token's bucket */
+		__builtin_prefetch(&oms->hash[token_hash(oms, o->token)], 1, 3);
+	return i;
+}
+
 int ps_oms_order_new(struct ps_oms *oms, const struct ps_oms_new *req, uint64_t now_ns, uint32_t *h)
 {
 	if (ps_unlikely(req->qty == 0 || req->price < 0 || req->price > (int64_t)UINT32_MAX))

@@ -425,6 +425,34 @@ static void test_oms_full_when_every_slot_is_live(void **state)
 	fx_free(f);
 }
 
+/* ps_oms_prefetch_next names the slot the next order takes (free list,
+ * then the oldest terminal, then none) and changes nothing. */
+static void test_oms_prefetch_next_names_the_next_slot(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(3, 1, "P", PS_OMS_COD_CANCEL);
+	struct ps_oms before;
+	uint32_t hs[3];
+	for (int i = 0; i < 3; i++) {
+		uint32_t next = ps_oms_prefetch_next(&f->oms);
+		memcpy(&before, &f->oms, sizeof(before));
+		assert_int_equal(ps_oms_prefetch_next(&f->oms), next);
+		assert_memory_equal(&before, &f->oms, sizeof(before));
+		hs[i] = new_order(f, 10, 1);
+		assert_int_equal(hs[i], next);
+	}
+	assert_int_equal(ps_oms_prefetch_next(&f->oms), PS_OMS_NIL);
+	assert_int_equal(ps_oms_on_rejected(&f->oms, tok(f, hs[1]), 0), 0);
+	assert_int_equal(ps_oms_on_rejected(&f->oms, tok(f, hs[0]), 0), 0);
+	assert_int_equal(ps_oms_prefetch_next(&f->oms), hs[1]);
+	uint32_t r;
+	assert_int_equal(ps_oms_on_accepted(&f->oms, tok(f, hs[2]), 7, 0), 0);
+	assert_int_equal(ps_oms_order_replace(&f->oms, hs[2], 1000000, 5, 0, &r), 0);
+	assert_int_equal(r, hs[1]);
+	assert_int_equal(ps_oms_prefetch_next(&f->oms), hs[0]);
+	fx_free(f);
+}
+
 static void test_oms_replace_flow_and_replace_reject(void **state)
 {
 	(void)state;
@@ -587,6 +615,7 @@ int main(void)
 		cmocka_unit_test(test_oms_tokens_unique_across_restart),
 		cmocka_unit_test(test_oms_token_space_exhaustion_and_bad_config),
 		cmocka_unit_test(test_oms_full_when_every_slot_is_live),
+		cmocka_unit_test(test_oms_prefetch_next_names_the_next_slot),
 		cmocka_unit_test(test_oms_replace_flow_and_replace_reject),
 		cmocka_unit_test(test_oms_mass_cancel_per_instrument_and_all),
 		cmocka_unit_test(test_oms_timeouts_move_pending_orders_to_unknown),

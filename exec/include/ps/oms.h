@@ -202,6 +202,18 @@ static inline const struct ps_oms_order *ps_oms_order_get(const struct ps_oms *o
 	return &oms->orders[h];
 }
 
+/*
+ * Fetch for writing the lines the next ps_oms_order_new or
+ * ps_oms_order_replace will write: the slot it will take and the token
+ * hash bucket of the next token. Changes nothing. Slots are taken in free
+ * list order and each is new to the cache the first time round (the
+ * table is megabytes); call this off the critical path, after an order is
+ * sent, so the next order does not wait for memory.
+ *
+ * @return the handle the next order will get, or PS_OMS_NIL if none is free
+ */
+PS_API uint32_t ps_oms_prefetch_next(const struct ps_oms *oms);
+
 /* Counter value of the next token: persist it (high-water mark) before
  * sending an order; pass it as token_start after a restart. */
 static inline uint64_t ps_oms_token_hwm(const struct ps_oms *oms)
