@@ -93,7 +93,15 @@ void *ps_source__map(size_t len)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	return p == MAP_FAILED ? NULL : p;
+	if (p == MAP_FAILED)
+		return NULL;
+	/* Huge pages where the kernel gives them (best effort), and every page
+	 * faulted in now: the kernel writes each datagram into these buffers on
+	 * the receive path, and a first touch there is a page fault per 4 KiB
+	 * during the first pass through the ring. */
+	(void)madvise(p, len, MADV_HUGEPAGE);
+	memset(p, 0, len);
+	return p;
 }
 
 void ps_source__unmap(void *p, size_t len)

@@ -374,7 +374,7 @@ int ps_risk_create(struct ps_risk **out, const struct ps_risk_params *p)
 	if (!out || len == 0)
 		return -EINVAL;
 	r = ps_alloc_aligned(PS_CACHE_LINE, sizeof(*r));
-	mem = ps_alloc_aligned(PS_CACHE_LINE, len);
+	mem = ps_alloc_hot(len);
 	if (!r || !mem) {
 		ps_free(mem);
 		ps_free(r);

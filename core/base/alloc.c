@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* Sanitizers intercept libc malloc, not jemalloc's mallocx: route through
  * libc whenever one is on (our PS_SANITIZE builds, or the fuzz build, which
@@ -83,6 +84,29 @@ void *ps_calloc_aligned(size_t align, size_t size)
 #else
 	return mallocx(size ? size : 1, MALLOCX_ALIGN(align) | MALLOCX_ZERO);
 #endif
+}
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+void *ps_alloc_hot(size_t size)
+{
+	size_t align = size >= PS_ALLOC_HOT_HUGE ? HUGE_PAGE : PS_CACHE_LINE;
+	size_t n = (size + align - 1) & ~(align - 1);
+	void *p;
+
+	if (size == 0 || n < size)
+		return NULL;
+	p = ps_alloc_aligned(align, n);
+	if (!p)
+		return NULL;
+	/* Before the first touch, so the faults below take whole huge pages.
+	 * Best effort: EINVAL without THP leaves 4 KiB pages, which work. */
+	if (align == HUGE_PAGE)
+		(void)madvise(p, n, MADV_HUGEPAGE);
+	/* Every byte written: the pages are faulted in here, not on the hot
+	 * path (a fresh mapping reads as zero without being backed). */
+	memset(p, 0, n);
+	return p;
 }
 
 void *ps_realloc(void *p, size_t size)

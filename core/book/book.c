@@ -144,7 +144,7 @@ int ps_book_set_create(struct ps_book_set **out, const struct ps_book_config *cf
 	set = ps_alloc(sizeof(*set));
 	if (!set)
 		return -ENOMEM;
-	mem = ps_alloc_aligned(PS_CACHE_LINE, ps_book_set_memsize(cfg));
+	mem = ps_alloc_hot(ps_book_set_memsize(cfg));
 	if (!mem) {
 		rc = -ENOMEM;
 		goto err_set;

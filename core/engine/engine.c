@@ -104,13 +104,11 @@ int ps_engine_create(struct ps_engine **out, const char *path, char *err, size_t
 	    (rc = ring_make(&e->ring_c, &e->ring_mem[2], RING_C_SLOTS,
 			    sizeof(struct ps_exec_report))))
 		goto fail;
-	e->jring_mem = ps_alloc_aligned(PS_CACHE_LINE, ps_ring_bytes_memsize(JRING_BYTES));
-	/* Touch every page of the journal ring now: the exec stage writes a
-	 * record per order into it, and each first touch of a 4 KiB page would
-	 * be a page fault on the hot path (16 MiB: 4096 of them in the first
-	 * pass, several microseconds each). */
-	if (e->jring_mem)
-		memset(e->jring_mem, 0, ps_ring_bytes_memsize(JRING_BYTES));
+	/* Faulted in now, in huge pages where the kernel gives them: the exec
+	 * stage writes a record per order into it, and each first touch of a
+	 * 4 KiB page would be a page fault on the hot path (16 MiB: 4096 of them
+	 * in the first pass, several microseconds each). */
+	e->jring_mem = ps_alloc_hot(ps_ring_bytes_memsize(JRING_BYTES));
 	if (!e->jring_mem || (rc = ps_ring_bytes_init(&e->jring, e->jring_mem, JRING_BYTES))) {
 		rc = rc ? rc : -ENOMEM;
 		goto fail;
@@ -415,7 +413,21 @@ static void print_memory(FILE *f)
 	fclose(st);
 	hwm[strcspn(hwm, "\n")] = '\0';
 	rss[strcspn(rss, "\n")] = '\0';
-	fprintf(f, "  %-26s peak %s, now %s\n", "resident memory", hwm, rss);
+	/* How much of it the kernel backs with transparent huge pages (the
+	 * hot tables ask for them: ps_alloc_hot). */
+	char huge[64] = "";
+	if ((st = fopen("/proc/self/smaps_rollup", "r"))) {
+		while (fgets(line, sizeof(line), st))
+			if (!strncmp(line, "AnonHugePages:", 14)) {
+				snprintf(huge, sizeof(huge), ", %s",
+					 line + 14 + strspn(line + 14, " \t"));
+				huge[strcspn(huge, "\n")] = '\0';
+				snprintf(huge + strlen(huge), sizeof(huge) - strlen(huge),
+					 " in huge pages");
+			}
+		fclose(st);
+	}
+	fprintf(f, "  %-26s peak %s, now %s%s\n", "resident memory", hwm, rss, huge);
 }
 
 static void print_hist(FILE *f, const char *label, const struct ps_hist *h)

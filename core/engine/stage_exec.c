@@ -1106,13 +1106,13 @@ int eng_exec_open(struct eng_exec *x, struct ps_engine *e, char *err, size_t err
 								 : 5000) *
 						  1000000u,
 				    .cod_policy = PS_OMS_COD_CANCEL };
-	x->oms_mem = ps_alloc_aligned(64, ps_oms_memsize(&oc));
+	x->oms_mem = ps_alloc_hot(ps_oms_memsize(&oc));
 	if (!x->oms_mem || (rc = ps_oms_init(&x->oms, x->oms_mem, &oc))) {
 		snprintf(err, err_len, "oms: cannot set up (token start %llu)",
 			 (unsigned long long)oc.token_start);
 		return rc ? rc : -ENOMEM;
 	}
-	x->meta = ps_calloc(OMS_CAPACITY, sizeof(*x->meta));
+	x->meta = ps_alloc_hot((size_t)OMS_CAPACITY * sizeof(*x->meta));
 	if (!x->meta)
 		return -ENOMEM;
 	for (unsigned s = 0; s < ENG_MAX_STRATEGIES; s++)

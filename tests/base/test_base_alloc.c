@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -55,6 +57,42 @@ static void test_alloc_zeroes_and_aligns(void **state)
 	char *s = ps_strdup("abc");
 	assert_string_equal(s, "abc");
 	ps_free(s);
+}
+
+/* ps_alloc_hot: zeroed, counted, cache-line aligned when small, on a 2 MiB
+ * boundary when large, and every page resident before it returns (no page
+ * fault left for the hot path). */
+static void test_alloc_hot_is_zeroed_aligned_and_resident(void **state)
+{
+	(void)state;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	uint64_t a0 = ps_alloc_count();
+	unsigned char *small = ps_alloc_hot(1000);
+	size_t big_len = 3 * ((size_t)1 << 20) + 1;
+	unsigned char *big = ps_alloc_hot(big_len);
+
+	assert_non_null(small);
+	assert_non_null(big);
+	assert_int_equal(ps_alloc_count() - a0, 2);
+	assert_int_equal((uintptr_t)small % 64, 0);
+	assert_int_equal((uintptr_t)big % ((size_t)2 << 20), 0);
+	for (size_t i = 0; i < 1000; i++)
+		assert_int_equal(small[i], 0);
+	size_t pages = (big_len + page - 1) / page;
+	unsigned char *vec = ps_alloc(pages);
+	assert_non_null(vec);
+	assert_int_equal(mincore(big, pages * page, vec), 0);
+	for (size_t i = 0; i < pages; i++)
+		assert_true(vec[i] & 1);
+	for (size_t i = 0; i < big_len; i += 4093)
+		assert_int_equal(big[i], 0);
+	assert_int_equal(big[big_len - 1], 0);
+	big[big_len - 1] = 1; /* the whole length is writable */
+	assert_null(ps_alloc_hot(0));
+	assert_null(ps_alloc_hot(SIZE_MAX));
+	ps_free(vec);
+	ps_free(small);
+	ps_free(big);
 }
 
 static void test_alloc_rejects_bad_requests(void **state)
@@ -110,6 +148,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_alloc_counts_each_allocation),
 		cmocka_unit_test(test_alloc_zeroes_and_aligns),
+		cmocka_unit_test(test_alloc_hot_is_zeroed_aligned_and_resident),
 		cmocka_unit_test(test_alloc_rejects_bad_requests),
 		cmocka_unit_test(test_alloc_count_is_per_thread),
 		cmocka_unit_test(test_alloc_count_still_across_loop_without_allocation),
