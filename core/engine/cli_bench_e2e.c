@@ -876,8 +876,8 @@ static int setup(struct e2e *b)
 	ps_moldudp_session_copy(b->session, b->o.session);
 	b->seq = 1;
 	b->slots = ps_calloc((size_t)ID_MASK + 1, sizeof(*b->slots));
-	b->hist_mem = ps_alloc_aligned(64, ps_hist_memsize());
-	b->whist_mem = ps_alloc_aligned(64, ps_hist_memsize());
+	b->hist_mem = ps_alloc_hot(ps_hist_memsize());
+	b->whist_mem = ps_alloc_hot(ps_hist_memsize());
 	b->conn_mem = ps_alloc(ps_soup_server_conn_memsize(&sc));
 	if (!b->slots || !b->hist_mem || !b->whist_mem || !b->conn_mem ||
 	    ps_hist_init(&b->hist, b->hist_mem) || ps_hist_init(&b->whist, b->whist_mem))

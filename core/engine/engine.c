@@ -25,7 +25,7 @@ static const char *const stage_names[ENG_STAGES] = { "md", "book", "exec", "cold
 
 static int ring_make(struct ps_ring_spsc *r, void **mem, uint32_t count, uint32_t slot)
 {
-	*mem = ps_alloc_aligned(PS_CACHE_LINE, ps_ring_spsc_memsize(count, slot));
+	*mem = ps_alloc_hot(ps_ring_spsc_memsize(count, slot));
 	if (!*mem)
 		return -ENOMEM;
 	return ps_ring_spsc_init(r, *mem, count, slot);

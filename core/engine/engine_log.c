@@ -53,7 +53,7 @@ int eng_log_thread_start(struct ps_engine *e, struct eng_thread *t)
 {
 	if (!e->log_on)
 		return 0;
-	t->log_mem = ps_alloc_aligned(PS_CACHE_LINE, ps_log_thread_memsize(LOG_RING_BYTES));
+	t->log_mem = ps_alloc_hot(ps_log_thread_memsize(LOG_RING_BYTES));
 	if (!t->log_mem)
 		return -ENOMEM;
 	return ps_log_thread_register(&e->log, &t->log, t->log_mem, LOG_RING_BYTES, t->cfg.name);

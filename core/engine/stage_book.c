@@ -202,7 +202,7 @@ int eng_book_open(struct eng_book *b, struct ps_engine *e, char *err, size_t err
 			 bc.max_orders, bc.max_levels, ps_strerror(rc));
 		return rc;
 	}
-	b->hist_mem = ps_alloc_aligned(64, ps_hist_memsize());
+	b->hist_mem = ps_alloc_hot(ps_hist_memsize());
 	if (!b->hist_mem || ps_hist_init(&b->hist, b->hist_mem))
 		return -ENOMEM;
 	while ((sec = ps_config_section_next(e->config, "strategy.*", &it))) {

@@ -1064,7 +1064,7 @@ int eng_exec_open(struct eng_exec *x, struct ps_engine *e, char *err, size_t err
 		memcpy(x->stock[i], e->cfg.symbols[i], strlen(e->cfg.symbols[i]));
 	}
 	for (int i = 0; i < ENG_LAT__COUNT; i++) {
-		x->lat_mem[i] = ps_alloc_aligned(64, ps_hist_memsize());
+		x->lat_mem[i] = ps_alloc_hot(ps_hist_memsize());
 		if (!x->lat_mem[i] || ps_hist_init(&x->lat[i], x->lat_mem[i]))
 			return -ENOMEM;
 	}
@@ -1075,7 +1075,7 @@ int eng_exec_open(struct eng_exec *x, struct ps_engine *e, char *err, size_t err
 		return -ENOMEM;
 	rc = ps_risk_config_load(e->config, e->instruments, &g, il, err, err_len);
 	if (!rc) {
-		x->board_mem = ps_alloc_aligned(64, ps_risk_board_memsize(ni));
+		x->board_mem = ps_alloc_hot(ps_risk_board_memsize(ni));
 		rc = x->board_mem
 			 ? ps_risk_board_init(&x->board, x->board_mem, ni, &g, il, err, err_len)
 			 : -ENOMEM;
@@ -1175,7 +1175,7 @@ int eng_exec_connect(struct eng_exec *x, char *err, size_t err_len)
 	sc.on_msg = on_msg;
 	sc.on_event = on_event;
 	sc.ctx = x;
-	x->soup_mem = ps_alloc_aligned(64, ps_soup_client_memsize(&sc));
+	x->soup_mem = ps_alloc_hot(ps_soup_client_memsize(&sc));
 	if (!x->soup_mem || (rc = ps_soup_client_init(&x->soup, x->soup_mem, &sc))) {
 		snprintf(err, err_len, "venue session: cannot set up: %s",
 			 ps_strerror(x->soup_mem ? rc : -ENOMEM));

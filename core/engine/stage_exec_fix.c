@@ -542,8 +542,8 @@ int eng_fix_open(struct eng_exec *x, const struct sockaddr_in *addr, uint64_t ne
 		.ctx = f,
 	};
 	struct ps_tcp_uring_config tc = { .sq_entries = 16, .send_cap = FIX_TX_CAP };
-	f->sess_mem = ps_alloc_aligned(64, ps_fix_session_memsize(&sc));
-	f->tcp_mem = ps_alloc_aligned(64, ps_tcp_uring_memsize(&tc));
+	f->sess_mem = ps_alloc_hot(ps_fix_session_memsize(&sc));
+	f->tcp_mem = ps_alloc_hot(ps_tcp_uring_memsize(&tc));
 	if (!f->sess_mem || !f->tcp_mem) {
 		rc = -ENOMEM;
 		snprintf(err, err_len, "FIX session: cannot set up: %s", ps_strerror(rc));

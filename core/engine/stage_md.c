@@ -133,7 +133,7 @@ int eng_md_open(struct eng_md *md, struct ps_engine *e, char *err, size_t err_le
 	md->req_fd = -1;
 	for (size_t i = 0; i < PS_ARRAY_SIZE(md->locmap); i++)
 		md->locmap[i] = PS_INSTRUMENT_ID_NONE;
-	md->hist_mem = ps_alloc_aligned(64, ps_hist_memsize());
+	md->hist_mem = ps_alloc_hot(ps_hist_memsize());
 	if (!md->hist_mem || ps_hist_init(&md->hist, md->hist_mem))
 		return -ENOMEM;
 
@@ -144,7 +144,7 @@ int eng_md_open(struct eng_md *md, struct ps_engine *e, char *err, size_t err_le
 	mc.on_event = on_event;
 	mc.send_request = send_request;
 	mc.ctx = md;
-	md->sess_mem = ps_alloc_aligned(64, ps_moldudp_session_memsize(&mc));
+	md->sess_mem = ps_alloc_hot(ps_moldudp_session_memsize(&mc));
 	if (!md->sess_mem || ps_moldudp_session_init(&md->sess, md->sess_mem, &mc)) {
 		snprintf(err, err_len, "feed: cannot set up the MoldUDP64 session");
 		return -ENOMEM;
