@@ -151,8 +151,7 @@ static bool terminal(unsigned state)
 /* Less than `room` bytes free in the journal ring (always false without a journal). */
 static inline bool jring_low_by(struct ps_engine *e, uint32_t room)
 {
-	return e->cfg.journal_on &&
-	       ps_ring_bytes_capacity(&e->jring) - ps_ring_bytes_used(&e->jring) < room;
+	return e->cfg.journal_on && !ps_ring_bytes_has_room(&e->jring, room);
 }
 
 static inline bool jring_low(struct ps_engine *e)

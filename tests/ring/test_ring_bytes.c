@@ -156,6 +156,42 @@ static void test_ring_bytes_prefetch_changes_nothing(void **state)
 	}
 }
 
+/* has_room agrees with the free space the ring really has once the
+ * producer's cached head is refreshed, and is never more optimistic: filled
+ * record by record and drained record by record, at every step it answers
+ * exactly capacity - used >= n for n around the free space. */
+static void test_ring_bytes_has_room_follows_the_free_space(void **state)
+{
+	const uint32_t cap = 256;
+	struct ps_ring_bytes r;
+	uint32_t in = 0, out = 0;
+
+	(void)state;
+	assert_int_equal(ps_ring_bytes_init(&r, ring_mem, cap), 0);
+	assert_true(ps_ring_bytes_has_room(&r, cap));
+	assert_false(ps_ring_bytes_has_room(&r, cap + 1));
+	for (int round = 0; round < 3; round++) {
+		while (put(&r, 16, in)) {
+			in++;
+			uint32_t free_now = cap - ps_ring_bytes_used(&r);
+			assert_true(ps_ring_bytes_has_room(&r, free_now));
+			assert_false(ps_ring_bytes_has_room(&r, free_now + 1));
+		}
+		assert_false(ps_ring_bytes_has_room(&r, cap - ps_ring_bytes_used(&r) + 1));
+		while (out < in) {
+			get(&r, 16, out);
+			out++;
+			/* The consumer freed bytes the producer has not seen yet:
+			 * asking for them refreshes its view. */
+			uint32_t free_now = cap - ps_ring_bytes_used(&r);
+			assert_true(ps_ring_bytes_has_room(&r, free_now));
+			assert_false(ps_ring_bytes_has_room(&r, free_now + 1));
+		}
+		assert_true(ps_ring_bytes_has_room(&r, cap));
+	}
+	ps_ring_bytes_fini(&r);
+}
+
 /* For every tail offset and every length: a record that fits before the end
  * goes there; one that does not is preceded by padding and lands at 0. */
 static void test_ring_bytes_wraps_at_every_offset(void **state)
@@ -405,6 +441,7 @@ int main(void)
 		cmocka_unit_test(test_ring_bytes_memsize_and_init_reject_bad_arguments),
 		cmocka_unit_test(test_ring_bytes_record_len_rounds_to_8),
 		cmocka_unit_test(test_ring_bytes_variable_lengths_in_order),
+		cmocka_unit_test(test_ring_bytes_has_room_follows_the_free_space),
 		cmocka_unit_test(test_ring_bytes_wraps_at_every_offset),
 		cmocka_unit_test(test_ring_bytes_prefetch_changes_nothing),
 		cmocka_unit_test(test_ring_bytes_full_and_empty_edges),

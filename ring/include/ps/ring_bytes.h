@@ -246,6 +246,27 @@ static inline void ps_ring_bytes_release(struct ps_ring_bytes *r)
 	atomic_store_explicit(&r->cons.head, r->cons.peek_end, memory_order_release);
 }
 
+/*
+ * At least `bytes` free, as the producer sees it: its cached copy of the
+ * consumer's head answers, and the head itself is read (a cache line the
+ * consumer writes) only when the cached view says no. Use this, not
+ * ps_ring_bytes_used, for a producer's "is there room" check in a loop: it
+ * leaves the consumer's line alone. Never more optimistic than the truth.
+ * Producer thread only.
+ */
+static inline bool ps_ring_bytes_has_room(struct ps_ring_bytes *r, uint32_t bytes)
+{
+	/* Relaxed: only this thread writes prod.tail. */
+	uint32_t tail = atomic_load_explicit(&r->prod.tail, memory_order_relaxed);
+	uint32_t cap = r->prod.mask + 1;
+
+	if (ps_ring_likely(cap - (tail - r->prod.head_cache) >= bytes))
+		return true;
+	/* A1': pairs with R2 (ps_ring_bytes_release), as A1 in claim does. */
+	r->prod.head_cache = atomic_load_explicit(&r->cons.head, memory_order_acquire);
+	return cap - (tail - r->prod.head_cache) >= bytes;
+}
+
 /* Bytes in use (records, headers, padding): a snapshot, exact when quiescent. Any thread. */
 static inline uint32_t ps_ring_bytes_used(const struct ps_ring_bytes *r)
 {
