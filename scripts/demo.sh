@@ -29,7 +29,13 @@ if [ -f "$topology" ]; then
 else
 	printf '[thread.hot]\ncpu = 1\nstages = md,book,exec\nidle = yield\n[thread.cold]\ncpu = 0\nstages = cold\nidle = sleep\n' >>"$work/run.ini"
 fi
-printf '\n[journal]\n' >/dev/null
+# PERSEUS_DEMO_HOT_IDLE=spin|yield|park: the hot threads' idle strategy
+# (default: the topology's).
+if [ -n "${PERSEUS_DEMO_HOT_IDLE:-}" ]; then
+	awk -v idle="$PERSEUS_DEMO_HOT_IDLE" '/^\[/ { hot = ($0 ~ /^\[thread\./ && $0 !~ /cold/) }
+		hot && $1 == "idle" { print "idle = " idle; next } { print }' \
+		"$work/run.ini" >"$work/run.ini.new" && mv "$work/run.ini.new" "$work/run.ini"
+fi
 sed -i "s|^\[journal\]|[journal]\ndir = $work/journal|" "$work/run.ini"
 sed -i "s|^duration_s = .*|duration_s = 50\nmetrics_file = $work/metrics.jsonl|" "$work/run.ini"
 
