@@ -413,6 +413,9 @@ void eng_cold_close(struct eng_cold *c);
 /* Journal a record from the exec thread (never dropped: false when the
  * ring is full, and the caller holds back until it drains). */
 bool eng_journal_put(struct ps_engine *e, uint16_t type, const void *payload, uint32_t len);
+/* As eng_journal_put, with the record's time given (ns, ps_tsc_to_ns clock). */
+bool eng_journal_put_at(struct ps_engine *e, uint16_t type, const void *payload, uint32_t len,
+			uint64_t ts);
 
 int eng_exec_connect(struct eng_exec *x, char *err, size_t err_len);
 void eng_exec_apply(struct eng_exec *x, uint64_t seq, const uint8_t *msg, uint16_t len, bool live);
