@@ -288,6 +288,16 @@ struct ps_engine {
 	void *ring_mem[3];
 	struct ps_ring_bytes jring; /* exec -> cold journal records */
 	void *jring_mem;
+	/* Order records of the batch of intents being sent, written to jring
+	 * right after the batch's send (eng_journal_defer_order): the records
+	 * of a quote pair no longer sit between its tick and its send. Any other
+	 * record writes these first, so the journal's order is unchanged. */
+	struct eng_jdefer {
+		uint64_t ts;
+		uint16_t type;
+		struct ps_jrec_order rec;
+	} jdefer[ENG_OUT_INTENTS];
+	uint32_t jdefer_n;
 
 	struct eng_md md;
 	struct eng_book book;
@@ -413,6 +423,12 @@ void eng_cold_close(struct eng_cold *c);
 /* Journal a record from the exec thread (never dropped: false when the
  * ring is full, and the caller holds back until it drains). */
 bool eng_journal_put(struct ps_engine *e, uint16_t type, const void *payload, uint32_t len);
+/* Queue an order record until eng_journal_drain (the batch's send). Room
+ * must have been checked as for eng_journal_put. */
+void eng_journal_defer_order(struct ps_engine *e, uint16_t type, const struct ps_jrec_order *r,
+			     uint64_t ts);
+/* Write the queued order records to the journal ring, in order. */
+void eng_journal_drain(struct ps_engine *e);
 /* As eng_journal_put, with the record's time given (ns, ps_tsc_to_ns clock). */
 bool eng_journal_put_at(struct ps_engine *e, uint16_t type, const void *payload, uint32_t len,
 			uint64_t ts);

@@ -164,15 +164,12 @@ bool eng_journal_put(struct ps_engine *e, uint16_t type, const void *payload, ui
 	return eng_journal_put_at(e, type, payload, len, eng_now_ns());
 }
 
-bool eng_journal_put_at(struct ps_engine *e, uint16_t type, const void *payload, uint32_t len,
-			uint64_t ts)
+static bool journal_write(struct ps_engine *e, uint16_t type, const void *payload, uint32_t len,
+			  uint64_t ts)
 {
 	/* Record in the ring: u16 type, u16 pad, u32 len, u64 ts_ns, payload. */
-	uint8_t *p;
+	uint8_t *p = ps_ring_bytes_claim(&e->jring, 16 + len);
 
-	if (!e->cfg.journal_on)
-		return true;
-	p = ps_ring_bytes_claim(&e->jring, 16 + len);
 	if (!p)
 		return false;
 	memcpy(p, &type, 2);
@@ -187,6 +184,42 @@ bool eng_journal_put_at(struct ps_engine *e, uint16_t type, const void *payload,
 	ps_ring_bytes_prefetch(&e->jring, 256);
 	eng_count(e, ENG_C_JOURNAL_RECORDS, 1);
 	return true;
+}
+
+void eng_journal_drain(struct ps_engine *e)
+{
+	for (uint32_t i = 0; i < e->jdefer_n; i++) {
+		const struct eng_jdefer *d = &e->jdefer[i];
+		/* Room was checked before each order (jring_low keeps more than a
+		 * batch of records free); should it ever lack, wait for the cold
+		 * thread rather than lose the record. */
+		while (!journal_write(e, d->type, &d->rec, sizeof(d->rec), d->ts))
+			ps_cpu_relax();
+	}
+	e->jdefer_n = 0;
+}
+
+void eng_journal_defer_order(struct ps_engine *e, uint16_t type, const struct ps_jrec_order *r,
+			     uint64_t ts)
+{
+	if (!e->cfg.journal_on)
+		return;
+	if (ps_unlikely(e->jdefer_n == ENG_OUT_INTENTS))
+		eng_journal_drain(e);
+	struct eng_jdefer *d = &e->jdefer[e->jdefer_n++];
+	d->ts = ts;
+	d->type = type;
+	d->rec = *r;
+}
+
+bool eng_journal_put_at(struct ps_engine *e, uint16_t type, const void *payload, uint32_t len,
+			uint64_t ts)
+{
+	if (!e->cfg.journal_on)
+		return true;
+	if (e->jdefer_n) /* what came before is written before */
+		eng_journal_drain(e);
+	return journal_write(e, type, payload, len, ts);
 }
 
 /* The venue message is journaled whole; its effects are re-derived on recovery. */
@@ -204,9 +237,11 @@ static void journal_venue(struct eng_exec *x, uint64_t seq, const uint8_t *msg, 
 }
 
 /* Stamped with the time the intent reached the exec stage (now): a clock
- * read less per order, and the same microsecond. */
+ * read less per order, and the same microsecond. An order sent in a batch
+ * (defer) is written after the batch's send (eng_exec_flush): before any
+ * venue message is read, so before anything about the order can be. */
 static void journal_order(struct eng_exec *x, const struct ps_order_intent *in, uint32_t h,
-			  uint32_t orig_h, uint8_t type, uint64_t now)
+			  uint32_t orig_h, uint8_t type, uint64_t now, bool defer)
 {
 	const struct ps_oms_order *o = ps_oms_order_get(&x->oms, h);
 	struct ps_jrec_order r = {
@@ -226,7 +261,10 @@ static void journal_order(struct eng_exec *x, const struct ps_order_intent *in, 
 	if (orig_h != PS_OMS_NIL)
 		memcpy(r.orig_token, ps_oms_order_get(&x->oms, orig_h)->token, PS_JREC_TOKEN_LEN);
 	/* Room was checked before the OMS changed; this cannot fail. */
-	eng_journal_put_at(x->e, type, &r, sizeof(r), now);
+	if (defer)
+		eng_journal_defer_order(x->e, type, &r, now);
+	else
+		eng_journal_put_at(x->e, type, &r, sizeof(r), now);
 }
 
 /* ---- intents ------------------------------------------------------------------ */
@@ -283,12 +321,17 @@ static void mark_sent(struct eng_exec *x, const struct ps_order_intent *in, uint
 
 void eng_exec_flush(struct eng_exec *x)
 {
-	if (!x->batch_n)
+	if (!x->batch_n) {
+		if (ps_unlikely(x->e->jdefer_n))
+			eng_journal_drain(x->e);
 		return;
+	}
 	/* The orders' bytes are committed: handing them to the socket now. */
 	uint64_t t1 = ps_tsc();
 	venue_flush(x);
 	uint64_t t2 = ps_tsc();
+	/* The batch's order records, now that its bytes are on their way. */
+	eng_journal_drain(x->e);
 	ps_hist_record(&x->lat[ENG_LAT_SEND], ps_tsc_to_ns(t2 - t1));
 	for (uint32_t i = 0; i < x->batch_n; i++) {
 		const struct eng_sent *b = &x->batch[i];
@@ -361,7 +404,7 @@ static void do_new(struct eng_exec *x, struct ps_order_intent *in, uint64_t t0, 
 	mt->side = in->side;
 	mt->live = true;
 	tag_set(x, in->strategy_id, in->tag, h);
-	journal_order(x, in, h, PS_OMS_NIL, PS_JREC_ORDER_SENT, now);
+	journal_order(x, in, h, PS_OMS_NIL, PS_JREC_ORDER_SENT, now, true);
 	if (ps_likely(!fix)) {
 		ps_ouch_enter_tmpl_encode(&enter_tmpl[in->tif == PS_TIF_IOC], p,
 					  ps_oms_order_get(&x->oms, h)->token, req.side, in->qty,
@@ -403,7 +446,7 @@ static void do_cancel(struct eng_exec *x, struct ps_order_intent *in, uint64_t t
 	ps_risk_on_send(x->risk, in, x->meta[h].risk, h, now);
 	if (ps_unlikely(fix)) /* before the record, so its token_hwm covers it */
 		eng_exec_take_token(x, cxl);
-	journal_order(x, in, h, PS_OMS_NIL, PS_JREC_CANCEL_SENT, now);
+	journal_order(x, in, h, PS_OMS_NIL, PS_JREC_CANCEL_SENT, now, true);
 	if (ps_likely(!fix)) {
 		ps_ouch_encode_cancel_order(p, o->token, 0);
 		ps_soup_client_commit(&x->soup, now);
@@ -446,7 +489,7 @@ static void do_replace(struct eng_exec *x, struct ps_order_intent *in, uint64_t 
 	mt->risk = ps_risk_on_send(x->risk, in, x->meta[h].risk, h, now);
 	mt->live = true;
 	tag_set(x, in->strategy_id, in->tag, nh);
-	journal_order(x, in, nh, h, PS_JREC_ORDER_SENT, now);
+	journal_order(x, in, nh, h, PS_JREC_ORDER_SENT, now, true);
 	if (ps_unlikely(fix)) {
 		eng_fix_send_replace(x->fix, o, ps_oms_order_get(&x->oms, nh)->token, in,
 				     x->stock[o->instrument]);
@@ -647,7 +690,7 @@ static uint32_t adopt(struct eng_exec *x, const struct ps_ouch_msg *m, uint64_t 
 		    (struct eng_adopted){ .h = h, .orig_h = oh, .intent = in };
 		return h;
 	}
-	journal_order(x, &in, h, oh, PS_JREC_ORDER_SENT, eng_now_ns());
+	journal_order(x, &in, h, oh, PS_JREC_ORDER_SENT, eng_now_ns(), false);
 	return h;
 }
 
@@ -655,7 +698,7 @@ void eng_exec_journal_adopted(struct eng_exec *x)
 {
 	for (uint32_t i = 0; i < x->rec_adopt_count; i++)
 		journal_order(x, &x->rec_adopt[i].intent, x->rec_adopt[i].h, x->rec_adopt[i].orig_h,
-			      PS_JREC_ORDER_SENT, eng_now_ns());
+			      PS_JREC_ORDER_SENT, eng_now_ns(), false);
 	x->rec_adopt_count = 0;
 }
 
