@@ -3,9 +3,13 @@
  * then OUCH over SoupBinTCP; every venue message journaled, applied to the
  * OMS and risk, and reported to the strategy that owns the order.
  *
- * The journal record of an order is queued before its bytes are handed to
- * the socket, and a venue message is journaled (with its sequence number)
- * in the same step that applies it, so recovery sees exactly what was done.
+ * The journal record of an order is made as the order is encoded and queued
+ * to the journal ring right after the send of its batch, before any venue
+ * message is read (a record reaches the file only through the cold thread,
+ * so the ring order is what counts, and an order lost with a crashed
+ * process before its record was written is adopted from the venue's replay
+ * on restart). A venue message is journaled (with its sequence number) in
+ * the same step that applies it, so recovery sees exactly what was done.
  * The journal ring never drops: new orders are refused while it lacks room,
  * and the venue session is not read until it has room again.
  */

@@ -8,8 +8,9 @@
  * its SoupBinTCP sequence number) in the same record that makes its effect
  * known, so after a crash the next sequence to ask the venue for is the last
  * journaled one plus one: nothing is applied twice, nothing is lost.
- * Orders are journaled (ORDER_SENT) before their bytes are handed to the
- * socket. Payloads are fixed-size, little-endian, no pointers.
+ * Orders are journaled (ORDER_SENT) right after the send of their batch and
+ * before any venue message is read, so an order's record always precedes
+ * every record about it. Payloads are fixed-size, little-endian, no pointers.
  */
 #ifndef PS_JREC_H
 #define PS_JREC_H
