@@ -32,7 +32,7 @@
 #   PS_BENCH_ROUNDS=N     alternating sockperf / idle-loop rounds (default 3;
 #                         the report takes the round with the median ratio)
 #   PS_BENCH_JOURNAL_PAIRS=N  journal on / off pairs of the idle loop beyond
-#                         the one in each round (default 4)
+#                         the one in each round (default 12)
 #   PS_BENCH_PUB_IDLE     the publisher (perseus bench-e2e) between sends:
 #                         spin (default) or wait (sleep in io_uring: for a
 #                         host where it must share its CPU with other work)

@@ -1026,9 +1026,9 @@ def main():
                     help="sockperf / idle-loop rounds (env PS_BENCH_ROUNDS; default 3, "
                     "--quick 1)")
     ap.add_argument("--journal-pairs", type=int,
-                    default=int(os.environ.get("PS_BENCH_JOURNAL_PAIRS", "4")),
+                    default=int(os.environ.get("PS_BENCH_JOURNAL_PAIRS", "12")),
                     help="journal on / off pairs beyond the one in each round "
-                    "(env PS_BENCH_JOURNAL_PAIRS; default 4, --quick 0)")
+                    "(env PS_BENCH_JOURNAL_PAIRS; default 12, --quick 0)")
     ap.add_argument("--pub-idle", default=os.environ.get("PS_BENCH_PUB_IDLE", "spin"),
                     choices=("spin", "wait"),
                     help="bench-e2e between sends: spin (default) or wait "
