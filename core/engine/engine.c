@@ -413,21 +413,17 @@ static void print_memory(FILE *f)
 	fclose(st);
 	hwm[strcspn(hwm, "\n")] = '\0';
 	rss[strcspn(rss, "\n")] = '\0';
+	fprintf(f, "  %-26s peak %s, now %s", "resident memory", hwm, rss);
 	/* How much of it the kernel backs with transparent huge pages (the
 	 * hot tables ask for them: ps_alloc_hot). */
-	char huge[64] = "";
 	if ((st = fopen("/proc/self/smaps_rollup", "r"))) {
 		while (fgets(line, sizeof(line), st))
-			if (!strncmp(line, "AnonHugePages:", 14)) {
-				snprintf(huge, sizeof(huge), ", %s",
-					 line + 14 + strspn(line + 14, " \t"));
-				huge[strcspn(huge, "\n")] = '\0';
-				snprintf(huge + strlen(huge), sizeof(huge) - strlen(huge),
-					 " in huge pages");
-			}
+			if (!strncmp(line, "AnonHugePages:", 14))
+				fprintf(f, ", %llu kB in huge pages",
+					strtoull(line + 14, NULL, 10));
 		fclose(st);
 	}
-	fprintf(f, "  %-26s peak %s, now %s%s\n", "resident memory", hwm, rss, huge);
+	fputc('\n', f);
 }
 
 static void print_hist(FILE *f, const char *label, const struct ps_hist *h)

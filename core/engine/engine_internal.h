@@ -414,7 +414,6 @@ void eng_exec_on_b2e(struct eng_exec *x, const struct eng_b2e *m);
 /* Hands the order messages committed by eng_exec_on_b2e to the socket (one
  * send). Called after each batch of intents. */
 void eng_exec_flush(struct eng_exec *x);
-void eng_exec_prefetch_next(struct eng_exec *x);
 void eng_exec_close(struct eng_exec *x);
 int eng_cold_open(struct eng_cold *c, struct ps_engine *e, char *err, size_t err_len);
 int eng_cold_poll(struct eng_cold *c);

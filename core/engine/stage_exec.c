@@ -323,13 +323,26 @@ static void mark_sent(struct eng_exec *x, const struct ps_order_intent *in, uint
 	b->exec_ns = (uint32_t)ps_tsc_to_ns(ps_tsc() - t0);
 }
 
+/*
+ * The next order's OMS slot, token bucket and metadata, fetched now, while
+ * the thread waits for the next event: each order takes a slot the cache
+ * has not seen (the tables are megabytes), and without this its writes miss
+ * on the critical path.
+ */
+static void prefetch_next(struct eng_exec *x)
+{
+	uint32_t h = ps_oms_prefetch_next(&x->oms);
+
+	if (h != PS_OMS_NIL)
+		__builtin_prefetch(&x->meta[h], 1, 3);
+}
+
 void eng_exec_flush(struct eng_exec *x)
 {
-	if (!x->batch_n) {
-		if (ps_unlikely(x->e->jdefer_n))
-			eng_journal_drain(x->e);
+	/* Order records wait only for a batch that holds their orders (every
+	 * deferring do_* ends in mark_sent), so an empty batch has none. */
+	if (!x->batch_n)
 		return;
-	}
 	/* The orders' bytes are committed: handing them to the socket now. */
 	uint64_t t1 = ps_tsc();
 	venue_flush(x);
@@ -351,21 +364,7 @@ void eng_exec_flush(struct eng_exec *x)
 	}
 	x->batch_n = 0;
 	eng_set(x->e, ENG_C_ORDER_MSGS, x->sent + x->cancels + x->replaces);
-	eng_exec_prefetch_next(x);
-}
-
-/*
- * The next order's OMS slot, token bucket and metadata, fetched now, while
- * the thread waits for the next event: each order takes a slot the cache
- * has not seen (the tables are megabytes), and without this its writes miss
- * on the critical path.
- */
-void eng_exec_prefetch_next(struct eng_exec *x)
-{
-	uint32_t h = ps_oms_prefetch_next(&x->oms);
-
-	if (h != PS_OMS_NIL)
-		__builtin_prefetch(&x->meta[h], 1, 3);
+	prefetch_next(x);
 }
 
 static void do_new(struct eng_exec *x, struct ps_order_intent *in, uint64_t t0, uint64_t now)

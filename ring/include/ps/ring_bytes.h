@@ -145,6 +145,20 @@ static inline uint32_t ps_ring_bytes_record_len(uint32_t len)
  * @return the payload, or NULL if len > ps_ring_bytes_max_len or there is no
  *         room now; nothing is published then.
  */
+/* Producer thread only. At least `need` bytes free after tail, as far as the
+ * producer knows, refreshing its view of cons.head only when fewer are. */
+static inline bool ps_ring_bytes__room(struct ps_ring_bytes *r, uint32_t tail, uint32_t need)
+{
+	uint32_t cap = r->prod.mask + 1;
+
+	if (ps_ring_likely(cap - (tail - r->prod.head_cache) >= need))
+		return true;
+	/* A1: pairs with R2 (ps_ring_bytes_release); the consumer has finished
+	 * reading every byte before the head it published. */
+	r->prod.head_cache = atomic_load_explicit(&r->cons.head, memory_order_acquire);
+	return cap - (tail - r->prod.head_cache) >= need;
+}
+
 static inline void *ps_ring_bytes_claim(struct ps_ring_bytes *r, uint32_t len)
 {
 	/* Relaxed: only this thread writes prod.tail. */
@@ -159,13 +173,8 @@ static inline void *ps_ring_bytes_claim(struct ps_ring_bytes *r, uint32_t len)
 		return NULL;
 	rec = ps_ring_bytes_record_len(len);
 	need = rec <= to_end ? rec : to_end + rec;
-	if (ps_ring_unlikely(cap - (tail - r->prod.head_cache) < need)) {
-		/* A1: pairs with R2 (ps_ring_bytes_release); the consumer has finished
-		 * reading every byte before the head it published. */
-		r->prod.head_cache = atomic_load_explicit(&r->cons.head, memory_order_acquire);
-		if (cap - (tail - r->prod.head_cache) < need)
-			return NULL;
-	}
+	if (!ps_ring_bytes__room(r, tail, need))
+		return NULL;
 	if (ps_ring_unlikely(rec > to_end)) {
 		/* Pad to the end; the record goes at offset 0. Both become visible
 		 * together at commit. */
@@ -257,14 +266,8 @@ static inline void ps_ring_bytes_release(struct ps_ring_bytes *r)
 static inline bool ps_ring_bytes_has_room(struct ps_ring_bytes *r, uint32_t bytes)
 {
 	/* Relaxed: only this thread writes prod.tail. */
-	uint32_t tail = atomic_load_explicit(&r->prod.tail, memory_order_relaxed);
-	uint32_t cap = r->prod.mask + 1;
-
-	if (ps_ring_likely(cap - (tail - r->prod.head_cache) >= bytes))
-		return true;
-	/* A1': pairs with R2 (ps_ring_bytes_release), as A1 in claim does. */
-	r->prod.head_cache = atomic_load_explicit(&r->cons.head, memory_order_acquire);
-	return cap - (tail - r->prod.head_cache) >= bytes;
+	return ps_ring_bytes__room(r, atomic_load_explicit(&r->prod.tail, memory_order_relaxed),
+				   bytes);
 }
 
 /* Bytes in use (records, headers, padding): a snapshot, exact when quiescent. Any thread. */
