@@ -277,6 +277,16 @@ STAGE_RE = re.compile(r"^\s+(%s)\s+p50\s+(\d+) ns\s+p99\s+(\d+) ns\s+p99\.9\s+(\
                       r"max\s+(\d+) ns\s+\(n=(\d+)\)" % "|".join(re.escape(k) for k, _ in STAGES))
 
 
+def platform_jitter(perseus, cpu, seconds):
+    """`perseus tune jitter` on cpu: hiccups >= 1 us while spinning."""
+    try:
+        r = run([perseus, "tune", "jitter", "--cpu", str(cpu), "--seconds", str(seconds),
+                 "--json"], timeout=seconds + 30)
+        return json.loads(r.stdout) if r.returncode == 0 else {"error": r.stderr.strip()}
+    except (subprocess.SubprocessError, ValueError) as e:
+        return {"error": str(e)}
+
+
 def topology(cpus, hot_idle="spin"):
     """[thread.*] text for perseus run, and the CPU for bench-e2e: one the
     engine's threads leave free, else CPU 0 (with the OS and the cold thread)."""
@@ -746,6 +756,21 @@ def report(out, res, plots, rows, elapsed):
                  "suite ran): other work preempted the spinning threads, which shows in every "
                  "tail and in the end-to-end medians. Run it on an idle host for figures to "
                  "compare.\n" % (busy, h["cpu"]["online"]))
+    j = res.get("jitter", {})
+    if j.get("elapsed_ns"):
+        el = j["elapsed_ns"] / 1e9
+        L.append("Platform jitter on CPU %d, the hot thread's, before the runs (`perseus tune "
+                 "jitter --cpu %d --seconds 3`): %d hiccups of 1 us or more (%.0f/s), %.2f%% "
+                 "of the time lost, length p50 %s us, p99 %s us, max %s us. A 1 us window "
+                 "overlaps one with chance %.2f%%, a 5 us window %.2f%%: %s\n"
+                 % (j["cpu"], j["cpu"], j["hiccups"], j["hiccups"] / el,
+                    100.0 * j["lost_ns"] / j["elapsed_ns"], us(j["p50_ns"]), us(j["p99_ns"]),
+                    us(j["max_ns"]), 100 * j["hit_1us"], 100 * j["hit_5us"],
+                    "above 1%, so the p99 of any microsecond path on this CPU is set by the "
+                    "host, not by the code." if j["hit_1us"] > 0.01 else
+                    "below 1%: the host leaves the p99 of a microsecond path to the code."))
+    elif j.get("error"):
+        L.append("Platform jitter: not measured (%s).\n" % j["error"])
     L.append("## Headline\n")
     if idle.get("steps") and sp.get("p50_us"):
         s = idle["steps"][0]
@@ -1076,6 +1101,12 @@ def main():
         pub = a.pub_idle
         res["pub_idle"] = pub
         hot_cpu = 1 if ncpu > 1 else 0
+        # What the host takes from a thread that never yields, on the CPU the
+        # hot thread uses, before anything of ours runs there: the part of
+        # every tail below that no code change can remove. (Before keep_off,
+        # which takes that CPU from this process and its children.)
+        log("platform jitter on CPU %d (3 s)" % hot_cpu)
+        res["jitter"] = platform_jitter(perseus, hot_cpu, 3)
         keep_off(hot_cpus(threads))
         # sockperf and the idle loop alternate, round by round: on a shared or
         # noisy host the load changes from one second to the next, and the

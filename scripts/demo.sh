@@ -49,6 +49,17 @@ venue_cpu=$(awk '/^\[thread\.cold\]/ { f = 1; next } /^\[/ { f = 0 }
 venue_cpu=${venue_cpu:-0}
 
 echo "demo: $cores cores: topology $topology; venue on CPU $venue_cpu; work files in $work"
+
+# What the host itself takes from the first hot thread's CPU, measured before
+# anything runs there: the part of the tick-to-trade tail no code removes.
+# PERSEUS_DEMO_JITTER_S=0 skips it.
+hot_cpu=$(awk '/^\[thread\./ { hot = ($0 !~ /cold/) } hot && $1 == "cpu" { print $3; exit }' \
+	"$work/run.ini")
+jitter_s=${PERSEUS_DEMO_JITTER_S:-2}
+if [ -n "$hot_cpu" ] && [ "$jitter_s" != 0 ]; then
+	"$perseus" tune jitter --cpu "$hot_cpu" --seconds "$jitter_s" >"$work/jitter.out" 2>&1 ||
+		true
+fi
 taskset -c "$venue_cpu" "$perseus" venue --config configs/demo-venue.ini >"$work/venue.out" 2>"$work/venue.err" &
 pids+=($!)
 # Wait until the venue listens (it converts the LOBSTER day first).
@@ -66,6 +77,11 @@ echo
 cat "$work/run.out"
 echo
 grep -E "replayed|client fills|md messages" "$work/venue.out" | sed 's/^/venue: /'
+if [ -s "$work/jitter.out" ]; then
+	echo
+	echo "host: the hot CPU before the run (perseus tune jitter --cpu $hot_cpu --seconds $jitter_s):"
+	head -4 "$work/jitter.out" | sed 's/^/host: /'
+fi
 echo
 echo "demo: journal in $work/journal ($("$perseus" journal dump "$work/journal" 2>/dev/null | wc -l) records; perseus journal dump $work/journal)"
 echo "demo: metrics in $work/metrics.jsonl"

@@ -1,25 +1,39 @@
-/* `perseus tune`: host readiness (tune check). */
+/* `perseus tune`: host readiness (tune check), setup (tune apply) and the
+ * platform's jitter on a CPU (tune jitter). */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <ps/clock.h>
 #include <ps/err.h>
+#include <ps/hist.h>
 #include <ps/tune.h>
+#include <ps/tune_jitter.h>
 
 #include "cli.h"
 #include "cli_tune_apply.h"
 
 static void tune_usage(FILE *f)
 {
-	fprintf(f, "usage: perseus tune check [--json] [--root DIR]\n"
-		   "       perseus tune apply [--dry-run | --yes] ... (tune apply --help)\n"
-		   "\n"
-		   "  check        report, item by item, whether this host is set up for low\n"
-		   "               latency (isolated CPUs, nohz_full, rcu_nocbs, irqbalance,\n"
-		   "               governor, idle states, THP, hugepages, TSC, NUMA, RT\n"
-		   "               scheduling, mlock). Read-only: each WARN names its fix.\n"
-		   "  --json       one JSON object instead of the table\n"
-		   "  --root DIR   read DIR/proc and DIR/sys instead of the live ones\n");
+	fprintf(f,
+		"usage: perseus tune check [--json] [--root DIR]\n"
+		"       perseus tune apply [--dry-run | --yes] ... (tune apply --help)\n"
+		"       perseus tune jitter [--cpu N] [--seconds S] [--threshold-ns N]\n"
+		"                           [--priority P] [--json]\n"
+		"\n"
+		"  check        report, item by item, whether this host is set up for low\n"
+		"               latency (isolated CPUs, nohz_full, rcu_nocbs, irqbalance,\n"
+		"               governor, idle states, THP, hugepages, TSC, NUMA, RT\n"
+		"               scheduling, mlock). Read-only: each WARN names its fix.\n"
+		"  --json       one JSON object instead of the table\n"
+		"  --root DIR   read DIR/proc and DIR/sys instead of the live ones\n"
+		"  jitter       spin on CPU N (default: unpinned) for S seconds (default 5)\n"
+		"               reading the clock, and report every gap of at least N ns\n"
+		"               (default 1000): the time this host takes from a thread that\n"
+		"               never yields (interrupts, ticks, other tasks, a hypervisor).\n"
+		"               Run it with the engine stopped or on a CPU it does not use.\n"
+		"  --priority P SCHED_FIFO priority 1..99 for the spinning thread (0: normal)\n");
 }
 
 static int tune_check(int argc, char **argv)
@@ -56,6 +70,82 @@ static int tune_check(int argc, char **argv)
 	return 0;
 }
 
+/* A whole decimal number in [lo, hi], or an error naming the flag. */
+static int num_arg(const char *flag, const char *s, double lo, double hi, double *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtod(s, &end);
+	if (errno || end == s || *end || !(*v >= lo && *v <= hi)) {
+		ps_cli_error("tune", "jitter: %s %s: expected a number from %g to %g", flag, s, lo,
+			     hi);
+		return -1;
+	}
+	return 0;
+}
+
+static int tune_jitter(int argc, char **argv)
+{
+	struct ps_jitter_config cfg;
+	struct ps_jitter_result res;
+	struct ps_hist *gaps = NULL;
+	bool json = false;
+	char err[256] = "";
+	int rc;
+
+	ps_jitter_config_default(&cfg);
+	for (int i = 1; i < argc; i++) {
+		double v;
+
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			tune_usage(stdout);
+			return 0;
+		} else if (i + 1 < argc && !strcmp(argv[i], "--cpu")) {
+			if (num_arg("--cpu", argv[++i], 0, PS_TUNE_MAX_CPUS - 1, &v) || v != (int)v)
+				return 2;
+			cfg.cpu = (int)v;
+		} else if (i + 1 < argc && !strcmp(argv[i], "--seconds")) {
+			if (num_arg("--seconds", argv[++i], 0.001, 3600, &v))
+				return 2;
+			cfg.duration_ns = (uint64_t)(v * 1e9);
+		} else if (i + 1 < argc && !strcmp(argv[i], "--threshold-ns")) {
+			if (num_arg("--threshold-ns", argv[++i], PS_JITTER_MIN_THRESHOLD, 1e9, &v))
+				return 2;
+			cfg.threshold_ns = (uint64_t)v;
+		} else if (i + 1 < argc && !strcmp(argv[i], "--priority")) {
+			if (num_arg("--priority", argv[++i], 0, 99, &v) || v != (int)v)
+				return 2;
+			cfg.priority = (int)v;
+		} else {
+			ps_cli_error("tune", "jitter: unknown or incomplete argument '%s'",
+				     argv[i]);
+			tune_usage(stderr);
+			return 2;
+		}
+	}
+	ps_clock_init();
+	if ((rc = ps_hist_create(&gaps))) {
+		ps_cli_error("tune", "jitter: %s", ps_strerror(rc));
+		return 1;
+	}
+	rc = ps_jitter_measure(&cfg, gaps, &res, err, sizeof(err));
+	if (rc) {
+		ps_cli_error("tune", "jitter: %s", err[0] ? err : ps_strerror(rc));
+		ps_hist_destroy(gaps);
+		return 1;
+	}
+	rc = json ? ps_jitter_print_json(stdout, &res, gaps) : ps_jitter_print(stdout, &res, gaps);
+	ps_hist_destroy(gaps);
+	if (rc < 0) {
+		ps_cli_error("tune", "jitter: cannot write the report: %s", strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
 static int cli_tune(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -70,9 +160,11 @@ static int cli_tune(int argc, char **argv)
 		return tune_check(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "apply"))
 		return ps_cli_tune_apply(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "jitter"))
+		return tune_jitter(argc - 1, argv + 1);
 	ps_cli_error("tune", "unknown subcommand '%s'", argv[1]);
 	tune_usage(stderr);
 	return 2;
 }
-PS_CLI_COMMAND("tune", "check (tune check) or set up (tune apply) this host for low latency",
+PS_CLI_COMMAND("tune", "check (tune check), set up (tune apply) or measure (tune jitter) this host",
 	       cli_tune);
