@@ -761,14 +761,18 @@ def report(out, res, plots, rows, elapsed):
         el = j["elapsed_ns"] / 1e9
         L.append("Platform jitter on CPU %d, the hot thread's, before the runs (`perseus tune "
                  "jitter --cpu %d --seconds 3`): %d hiccups of 1 us or more (%.0f/s), %.2f%% "
-                 "of the time lost, length p50 %s us, p99 %s us, max %s us. A 1 us window "
-                 "overlaps one with chance %.2f%%, a 5 us window %.2f%%: %s\n"
+                 "of the time lost, length p50 %s us, p99 %s us, max %s us. A 1 us path that "
+                 "starts while the thread runs meets one %.3f%% of the time (p99 from hiccups "
+                 "alone %s us), a 5 us path %.3f%% (p99 %s us): %s\n"
                  % (j["cpu"], j["cpu"], j["hiccups"], j["hiccups"] / el,
                     100.0 * j["lost_ns"] / j["elapsed_ns"], us(j["p50_ns"]), us(j["p99_ns"]),
-                    us(j["max_ns"]), 100 * j["hit_1us"], 100 * j["hit_5us"],
-                    "above 1%, so the p99 of any microsecond path on this CPU is set by the "
-                    "host, not by the code." if j["hit_1us"] > 0.01 else
-                    "below 1%: the host leaves the p99 of a microsecond path to the code."))
+                    us(j["max_ns"]), 100 * j["hit_1us"], us(j["path_p99_1us_ns"]),
+                    100 * j["hit_5us"], us(j["path_p99_5us_ns"]),
+                    "the host alone puts a microsecond path's p99 above the path." if
+                    j["path_p99_1us_ns"] > 1000 else
+                    "the host's hiccups leave a microsecond path's p99 to the code; a tail "
+                    "beyond that comes from the path itself or from what it shares (caches, "
+                    "the kernel it calls)."))
     elif j.get("error"):
         L.append("Platform jitter: not measured (%s).\n" % j["error"])
     L.append("## Headline\n")

@@ -80,7 +80,7 @@ grep -E "replayed|client fills|md messages" "$work/venue.out" | sed 's/^/venue: 
 if [ -s "$work/jitter.out" ]; then
 	echo
 	echo "host: the hot CPU before the run (perseus tune jitter --cpu $hot_cpu --seconds $jitter_s):"
-	head -4 "$work/jitter.out" | sed 's/^/host: /'
+	head -5 "$work/jitter.out" | sed 's/^/host: /'
 fi
 echo
 echo "demo: journal in $work/journal ($("$perseus" journal dump "$work/journal" 2>/dev/null | wc -l) records; perseus journal dump $work/journal)"

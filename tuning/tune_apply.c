@@ -489,6 +489,32 @@ static void plan_rt(struct build *b)
 		     b->p->hot_list);
 }
 
+/* Each running kdamond stopped (see check_damon in tune_check.c); the undo
+ * starts it again with the parameters it keeps in sysfs. The reclaim modules
+ * are left to their own parameter (named in tune check's fix). */
+static void plan_damon(struct build *b)
+{
+	static const char admin[] = "sys/kernel/mm/damon/admin/kdamonds";
+	char rel[192], cur[64];
+	unsigned stopped = 0, n = 0;
+
+	sfmt(rel, sizeof(rel), "%s/nr_kdamonds", admin);
+	if (ps_tune__read(b->p->root, rel, cur, sizeof(cur)) <= 0) {
+		note(b, PS_TUNE_APPLY_DAMON, "no DAMON admin interface on this kernel");
+		return;
+	}
+	n = is_dec(cur) ? (unsigned)strtoul(cur, NULL, 10) : 0;
+	for (unsigned i = 0; i < n && i < 16; i++) {
+		sfmt(rel, sizeof(rel), "%s/%u/state", admin, i);
+		if (ps_tune__read(b->p->root, rel, cur, sizeof(cur)) <= 0 || strcmp(cur, "on") != 0)
+			continue;
+		change(b, PS_TUNE_APPLY_DAMON, rel, cur, "off");
+		stopped++;
+	}
+	if (!stopped)
+		note(b, PS_TUNE_APPLY_DAMON, "no kdamond running");
+}
+
 int ps_tune_plan_build(struct ps_tune_plan *p, const char *root, const struct ps_tune_apply_opts *o,
 		       char *err, size_t err_len)
 {
@@ -557,6 +583,9 @@ int ps_tune_plan_build(struct ps_tune_plan *p, const char *root, const struct ps
 			break;
 		case PS_TUNE_APPLY_RT_THROTTLING:
 			plan_rt(&b);
+			break;
+		case PS_TUNE_APPLY_DAMON:
+			plan_damon(&b);
 			break;
 		case PS_TUNE_APPLY_COUNT:
 			break;

@@ -554,6 +554,64 @@ static void check_thp(const struct ctx *c, struct ps_tune_result *en, struct ps_
 	}
 }
 
+/*
+ * DAMON: a kdamond samples the accessed bit of pages all over memory (the
+ * hot tables too: each sample clears a bit the next access must set again,
+ * which in a VM with shadow paging costs a hypervisor fault) and its schemes
+ * act on what looks idle (pageout: proactive reclaim). Set up through the
+ * sysfs admin interface or the damon_reclaim / damon_lru_sort modules.
+ */
+static void check_damon(const struct ctx *c, struct ps_tune_result *r)
+{
+	static const char *const mods[] = { "damon_reclaim", "damon_lru_sort" };
+	const char *admin = "sys/kernel/mm/damon/admin/kdamonds";
+	char rel[192], buf[64], ops[32], act[32], on[PS_TUNE_VALUE_LEN] = "";
+	int first = -1;
+	uint64_t n = 0;
+
+	(void)snprintf(rel, sizeof(rel), "%s/nr_kdamonds", admin);
+	(void)read_u64(c, rel, &n);
+	for (uint64_t i = 0; i < n && i < 16; i++) {
+		size_t off = strlen(on);
+
+		(void)snprintf(rel, sizeof(rel), "%s/%u/state", admin, (unsigned)i);
+		if (read_file(c, rel, buf, sizeof(buf)) <= 0 || strcmp(buf, "on") != 0)
+			continue;
+		(void)snprintf(rel, sizeof(rel), "%s/%u/contexts/0/operations", admin, (unsigned)i);
+		if (read_file(c, rel, ops, sizeof(ops)) <= 0)
+			(void)snprintf(ops, sizeof(ops), "?");
+		(void)snprintf(rel, sizeof(rel), "%s/%u/contexts/0/schemes/0/action", admin,
+			       (unsigned)i);
+		if (read_file(c, rel, act, sizeof(act)) <= 0)
+			(void)snprintf(act, sizeof(act), "monitoring only");
+		(void)snprintf(on + off, sizeof(on) - off, "%skdamond %u (%s, %s)", off ? ", " : "",
+			       (unsigned)i, ops, act);
+		if (first < 0)
+			first = (int)i;
+	}
+	for (size_t m = 0; m < PS_ARRAY_SIZE(mods); m++) {
+		size_t off = strlen(on);
+
+		(void)snprintf(rel, sizeof(rel), "sys/module/%s/parameters/enabled", mods[m]);
+		if (read_file(c, rel, buf, sizeof(buf)) > 0 && buf[0] == 'Y')
+			(void)snprintf(on + off, sizeof(on) - off, "%s%s", off ? ", " : "",
+				       mods[m]);
+	}
+	if (!on[0]) {
+		set(r, PS_TUNE_OK, "not running");
+		return;
+	}
+	set(r, PS_TUNE_WARN, "on: %s", on);
+	if (first >= 0)
+		fix(r,
+		    "echo off > /sys/kernel/mm/damon/admin/kdamonds/%d/state (each kdamond on), "
+		    "or perseus tune apply",
+		    first);
+	else
+		fix(r,
+		    "echo N > /sys/module/damon_reclaim/parameters/enabled (and damon_lru_sort)");
+}
+
 /* "Key:   123 kB" from meminfo text. */
 static bool meminfo_get(const char *text, const char *key, uint64_t *v)
 {
@@ -848,6 +906,7 @@ int ps_tune_check(const char *root, const struct ps_tune_host *host, struct ps_t
 	check_numa(c, &res[PS_TUNE_ITEM_NUMA]);
 	check_rt(c, &res[PS_TUNE_ITEM_RT_SCHED], &res[PS_TUNE_ITEM_RT_THROTTLE]);
 	check_mlock(c, &res[PS_TUNE_ITEM_MLOCK]);
+	check_damon(c, &res[PS_TUNE_ITEM_DAMON]);
 	return PS_TUNE_ITEM_COUNT;
 }
 

@@ -25,7 +25,7 @@ static void tune_usage(FILE *f)
 		"  check        report, item by item, whether this host is set up for low\n"
 		"               latency (isolated CPUs, nohz_full, rcu_nocbs, irqbalance,\n"
 		"               governor, idle states, THP, hugepages, TSC, NUMA, RT\n"
-		"               scheduling, mlock). Read-only: each WARN names its fix.\n"
+		"               scheduling, mlock, DAMON). Read-only: each WARN names its fix.\n"
 		"  --json       one JSON object instead of the table\n"
 		"  --root DIR   read DIR/proc and DIR/sys instead of the live ones\n"
 		"  jitter       spin on CPU N (default: unpinned) for S seconds (default 5)\n"

@@ -45,7 +45,7 @@ static void apply_usage(FILE *f)
 		"  --hugepages N     set vm.nr_hugepages to N (default: left alone)\n"
 		"  --thp MODE        madvise (default) or never\n"
 		"  --skip ITEMS      comma list of irqbalance, irq_affinity, governor, thp,\n"
-		"                    hugepages, rt_throttling\n"
+		"                    hugepages, rt_throttling, damon\n"
 		"  --undo-file PATH  also write the undo commands to PATH as a shell script\n"
 		"  --root DIR        act on DIR/proc and DIR/sys instead of the live ones\n");
 }
@@ -60,10 +60,11 @@ static int parse_skip(const char *list, uint32_t *skip)
 		enum ps_tune_apply_item item;
 
 		if (ps_tune_apply_item_parse(tok, &item) < 0) {
-			ps_cli_error(CMD,
-				     "apply: unknown item '%s' in --skip (accepted: irqbalance, "
-				     "irq_affinity, governor, thp, hugepages, rt_throttling)",
-				     tok);
+			ps_cli_error(
+			    CMD,
+			    "apply: unknown item '%s' in --skip (accepted: irqbalance, "
+			    "irq_affinity, governor, thp, hugepages, rt_throttling, damon)",
+			    tok);
 			return -EINVAL;
 		}
 		*skip |= 1u << item;

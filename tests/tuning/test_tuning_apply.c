@@ -141,6 +141,10 @@ static void build_untuned(const struct fake *f)
 	put(f, "proc/sys/vm/nr_hugepages", "0\n");
 	put(f, "proc/sys/kernel/sched_rt_runtime_us", "950000\n");
 	put(f, "proc/sys/kernel/sched_rt_period_us", "1000000\n");
+	/* Two kdamonds, the second one already stopped. */
+	put(f, "sys/kernel/mm/damon/admin/kdamonds/nr_kdamonds", "2\n");
+	put(f, "sys/kernel/mm/damon/admin/kdamonds/0/state", "on\n");
+	put(f, "sys/kernel/mm/damon/admin/kdamonds/1/state", "off\n");
 }
 
 static int build(struct fake *f)
@@ -193,8 +197,9 @@ static void test_tune_apply_plan_lists_each_change_with_old_and_new(void **state
 	build_untuned(f);
 	f->opts.cpus = "2-3";
 	f->opts.hugepages = 64;
-	/* irqbalance, default mask, IRQ 0 24 25 9, governor x3, thp x2, hugepages, rt */
-	assert_int_equal(build(f), 13);
+	/* irqbalance, default mask, IRQ 0 24 25 9, governor x3, thp x2, hugepages, rt,
+	 * kdamond 0 */
+	assert_int_equal(build(f), 14);
 	assert_string_equal(f->plan.hot_list, "2-3");
 	assert_string_equal(f->plan.housekeeping_list, "0-1");
 	assert_int_equal(f->plan.irqbalance_pid, 812);
@@ -226,6 +231,8 @@ static void test_tune_apply_plan_lists_each_change_with_old_and_new(void **state
 	assert_change(f, "proc/sys/kernel/sched_rt_runtime_us", "950000", "-1");
 	assert_non_null(strstr(find(f, "proc/sys/kernel/sched_rt_runtime_us")->note,
 			       "warning: with throttling"));
+	assert_change(f, "sys/kernel/mm/damon/admin/kdamonds/0/state", "on", "off");
+	assert_null(find(f, "sys/kernel/mm/damon/admin/kdamonds/1/state")); /* already off */
 
 	text = print_plan(f);
 	assert_non_null(strstr(text, "hot CPUs 2-3, housekeeping CPUs 0-1"));
@@ -233,7 +240,8 @@ static void test_tune_apply_plan_lists_each_change_with_old_and_new(void **state
 	assert_non_null(strstr(text, "/proc/irq/24/smp_affinity_list: 0-3 -> 0-1"));
 	assert_non_null(strstr(text, "undo: echo 0-3 > "));
 	assert_non_null(strstr(text, "undo: systemctl start irqbalance"));
-	assert_non_null(strstr(text, "13 changes planned; dry run: nothing was changed"));
+	assert_non_null(strstr(text, "undo: echo on > "));
+	assert_non_null(strstr(text, "14 changes planned; dry run: nothing was changed"));
 	free(text);
 
 	/* Building changed nothing. */
@@ -251,7 +259,7 @@ static void test_tune_apply_writes_the_new_values(void **state)
 	f->opts.cpus = "2-3";
 	f->opts.hugepages = 64;
 	f->opts.thp = "never";
-	assert_int_equal(build(f), 13);
+	assert_int_equal(build(f), 14);
 	assert_int_equal(ps_tune_plan_apply(&f->plan, &f->opts), 0);
 
 	assert_string_equal(f->ran, "systemctl stop irqbalance;");
@@ -266,13 +274,16 @@ static void test_tune_apply_writes_the_new_values(void **state)
 	assert_string_equal(get(f, "sys/kernel/mm/transparent_hugepage/defrag"), "defer+madvise");
 	assert_string_equal(get(f, "proc/sys/vm/nr_hugepages"), "64");
 	assert_string_equal(get(f, "proc/sys/kernel/sched_rt_runtime_us"), "-1");
+	assert_string_equal(get(f, "sys/kernel/mm/damon/admin/kdamonds/0/state"), "off");
+	assert_string_equal(get(f, "sys/kernel/mm/damon/admin/kdamonds/1/state"), "off");
 	for (uint32_t i = 0; i < f->plan.count; i++)
 		if (f->plan.entries[i].change)
 			assert_int_equal(f->plan.entries[i].result, 0);
 
 	text = print_plan(f);
 	assert_non_null(strstr(text, "done   rt_throttling "));
-	assert_non_null(strstr(text, "13 of 13 changes applied, 0 failed"));
+	assert_non_null(strstr(text, "done   damon "));
+	assert_non_null(strstr(text, "14 of 14 changes applied, 0 failed"));
 	free(text);
 
 	/* A second plan finds nothing left to do but irqbalance (the fake
@@ -324,7 +335,7 @@ static void test_tune_apply_undo_script_restores_the_old_values(void **state)
 	f->opts.hugepages = 32;
 	/* The undo script must not start the real host's irqbalance. */
 	f->opts.skip = 1u << PS_TUNE_APPLY_IRQBALANCE;
-	assert_int_equal(build(f), 12);
+	assert_int_equal(build(f), 13);
 	assert_int_equal(ps_tune_plan_apply(&f->plan, &f->opts), 0);
 	assert_string_equal(f->ran, "");
 
@@ -344,6 +355,8 @@ static void test_tune_apply_undo_script_restores_the_old_values(void **state)
 	assert_string_equal(get(f, "sys/kernel/mm/transparent_hugepage/enabled"), "always");
 	assert_string_equal(get(f, "proc/sys/vm/nr_hugepages"), "0");
 	assert_string_equal(get(f, "proc/sys/kernel/sched_rt_runtime_us"), "950000");
+	assert_string_equal(get(f, "sys/kernel/mm/damon/admin/kdamonds/0/state"), "on");
+	assert_string_equal(get(f, "sys/kernel/mm/damon/admin/kdamonds/1/state"), "off");
 	assert_non_null(strstr(get(f, "undo.sh"), "#!/bin/sh"));
 }
 
@@ -379,6 +392,7 @@ static void test_tune_apply_vm_without_cpufreq_or_thp_notes_why(void **state)
 	assert_non_null(strstr(text, "irq_affinity  no IRQ is routed to CPUs 1"));
 	assert_non_null(strstr(text, "rt_throttling already off"));
 	assert_non_null(strstr(text, "hugepages     left alone"));
+	assert_non_null(strstr(text, "damon         no DAMON admin interface"));
 	assert_non_null(strstr(text, "0 changes planned"));
 	free(text);
 	assert_int_equal(ps_tune_plan_apply(&f->plan, &f->opts), 0);

@@ -139,6 +139,7 @@ static void test_tune_check_tuned_host_is_all_ok(void **state)
 	assert_item(f, RT_SCHED, PS_TUNE_OK, "SCHED_FIFO allowed (RLIMIT_RTPRIO or CAP_SYS_NICE)");
 	assert_item(f, RT_THROTTLE, PS_TUNE_OK, "off");
 	assert_item(f, MLOCK, PS_TUNE_OK, "RLIMIT_MEMLOCK unlimited");
+	assert_item(f, DAMON, PS_TUNE_OK, "not running");
 	assert_int_equal(ps_tune_count(f->res, PS_TUNE_ITEM_COUNT, PS_TUNE_WARN), 0);
 	for (size_t i = 0; i < PS_TUNE_ITEM_COUNT; i++)
 		assert_string_equal(f->res[i].fix, "");
@@ -148,6 +149,15 @@ static void test_tune_check_tuned_host_is_all_ok(void **state)
  * THP always, no hugepages, no nonstop_tsc, hpet, RT throttled, small memlock. */
 static void build_untuned(const struct fake *f)
 {
+	/* kdamond 0 stopped, kdamond 1 sampling physical memory with a pageout
+	 * scheme, and the damon_reclaim module on. */
+	put(f, "sys/kernel/mm/damon/admin/kdamonds/nr_kdamonds", "2\n");
+	put(f, "sys/kernel/mm/damon/admin/kdamonds/0/state", "off\n");
+	put(f, "sys/kernel/mm/damon/admin/kdamonds/1/state", "on\n");
+	put(f, "sys/kernel/mm/damon/admin/kdamonds/1/contexts/0/operations", "paddr\n");
+	put(f, "sys/kernel/mm/damon/admin/kdamonds/1/contexts/0/schemes/0/action", "pageout\n");
+	put(f, "sys/module/damon_reclaim/parameters/enabled", "Y\n");
+	put(f, "sys/module/damon_lru_sort/parameters/enabled", "N\n");
 	/* rcu_nocbs after "--" belongs to init and must not count. */
 	put(f, "proc/cmdline", "BOOT_IMAGE=/vmlinuz quiet splash -- rcu_nocbs=1\n");
 	put(f, "proc/1/comm", "systemd\n");
@@ -214,6 +224,7 @@ static void test_tune_check_untuned_host_warns_with_fixes(void **state)
 		    "SCHED_FIFO not allowed (RLIMIT_RTPRIO 0, not root)");
 	assert_item(f, RT_THROTTLE, PS_TUNE_WARN, "on: 950000 us per 1000000 us period");
 	assert_item(f, MLOCK, PS_TUNE_WARN, "RLIMIT_MEMLOCK 8192 KiB");
+	assert_item(f, DAMON, PS_TUNE_WARN, "on: kdamond 1 (paddr, pageout), damon_reclaim");
 	assert_int_equal(ps_tune_count(f->res, PS_TUNE_ITEM_COUNT, PS_TUNE_OK), 0);
 	assert_int_equal(ps_tune_count(f->res, PS_TUNE_ITEM_COUNT, PS_TUNE_INFO), 2);
 
@@ -229,6 +240,8 @@ static void test_tune_check_untuned_host_warns_with_fixes(void **state)
 	assert_non_null(
 	    strstr(item(f, PS_TUNE_ITEM_RT_THROTTLE)->fix, "kernel.sched_rt_runtime_us=-1"));
 	assert_non_null(strstr(item(f, PS_TUNE_ITEM_IRQBALANCE)->fix, "irqbalance"));
+	assert_non_null(strstr(item(f, PS_TUNE_ITEM_DAMON)->fix,
+			       "echo off > /sys/kernel/mm/damon/admin/kdamonds/1/state"));
 }
 
 /* No cpufreq, no cpuidle, no nohz_full file, no topology: a small VM. */
@@ -256,6 +269,7 @@ static void test_tune_check_missing_files_are_info_or_warn(void **state)
 	assert_item(f, RT_SCHED, PS_TUNE_OK, "SCHED_FIFO allowed (root)");
 	assert_item(f, RT_THROTTLE, PS_TUNE_INFO, "not available");
 	assert_item(f, MLOCK, PS_TUNE_OK, "root (CAP_IPC_LOCK)");
+	assert_item(f, DAMON, PS_TUNE_OK, "not running");
 }
 
 static void test_tune_check_rejects_bad_arguments(void **state)
@@ -286,7 +300,7 @@ static void test_tune_print_json_escapes_and_counts(void **state)
 				    "\"value\":\"a\\\"b\\\\c\\n\",\"fix\":\"\"}"));
 	assert_non_null(strstr(buf, "\"item\":\"thp_enabled\",\"status\":\"WARN\",\"value\":"
 				    "\"always\",\"fix\":\"echo madvise > "));
-	assert_non_null(strstr(buf, "],\"ok\":0,\"info\":2,\"warn\":15}\n"));
+	assert_non_null(strstr(buf, "],\"ok\":0,\"info\":2,\"warn\":16}\n"));
 	free(buf);
 }
 

@@ -5,8 +5,9 @@
  * low-latency work: isolated CPUs, tickless cores, RCU offload, no irqbalance,
  * performance governor, shallow idle states, THP not "always", hugepages
  * reserved, an invariant TSC used as clocksource, real-time scheduling and
- * mlock allowed. It never changes the system; a WARN carries the fix (kernel
- * command line, sysctl, service) for a person or `tune apply` to carry out.
+ * mlock allowed, no DAMON kdamond sampling and reclaiming memory. It never
+ * changes the system; a WARN carries the fix (kernel command line, sysctl,
+ * service) for a person or `tune apply` to carry out.
  *
  * Every path is read under a root prefix ("/" for the live host), so tests can
  * point the check at a fake /proc + /sys tree. What cannot be read from files
@@ -58,7 +59,8 @@ enum ps_tune_status {
 	XX(NUMA, "numa_nodes")           \
 	XX(RT_SCHED, "rt_scheduling")    \
 	XX(RT_THROTTLE, "rt_throttling") \
-	XX(MLOCK, "mlock")
+	XX(MLOCK, "mlock")               \
+	XX(DAMON, "damon")
 
 enum ps_tune_item {
 #define PS_XX(id, name) PS_TUNE_ITEM_##id,

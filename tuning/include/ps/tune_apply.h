@@ -34,13 +34,14 @@
 #include <ps/tune_host.h>
 
 /* Items, in the order they are applied. Names are used by --skip. */
-#define PS_TUNE_APPLY_MAP(XX)            \
-	XX(IRQBALANCE, "irqbalance")     \
-	XX(IRQ_AFFINITY, "irq_affinity") \
-	XX(GOVERNOR, "governor")         \
-	XX(THP, "thp")                   \
-	XX(HUGEPAGES, "hugepages")       \
-	XX(RT_THROTTLING, "rt_throttling")
+#define PS_TUNE_APPLY_MAP(XX)              \
+	XX(IRQBALANCE, "irqbalance")       \
+	XX(IRQ_AFFINITY, "irq_affinity")   \
+	XX(GOVERNOR, "governor")           \
+	XX(THP, "thp")                     \
+	XX(HUGEPAGES, "hugepages")         \
+	XX(RT_THROTTLING, "rt_throttling") \
+	XX(DAMON, "damon")
 
 enum ps_tune_apply_item {
 #define PS_XX(id, name) PS_TUNE_APPLY_##id,

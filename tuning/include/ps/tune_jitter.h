@@ -67,11 +67,23 @@ PS_API int ps_jitter_measure(const struct ps_jitter_config *cfg, struct ps_hist 
 			     struct ps_jitter_result *out, char *err, size_t err_len);
 
 /*
- * The chance that a window of window_ns, placed at a random moment of the
- * run, overlaps a hiccup: (hiccups * window + lost) / elapsed, at most 1.
- * Exact for hiccups further apart than the window.
+ * The chance that a path of path_ns (a tick-to-trade) that starts while the
+ * thread runs is interrupted by a hiccup: hiccups per ns * path_ns, at most 1.
+ * (A hiccup already under way when the path would start delays its start,
+ * not its length; the share of time lost says how often that happens.)
  */
-PS_API double ps_jitter_hit_chance(const struct ps_jitter_result *r, uint64_t window_ns);
+PS_API double ps_jitter_hit_chance(const struct ps_jitter_result *r, uint64_t path_ns);
+
+/*
+ * The pct percentile (e.g. 99) of a path of path_ns that starts while the
+ * thread runs, were hiccups its only variation: path_ns plus the smallest
+ * length d (a bucket edge of gaps, within 1%) such that hiccups longer than
+ * d start inside the path at most (100 - pct)% of the time. path_ns when even
+ * the shortest recorded hiccups are that rare: the host then leaves that
+ * percentile to the code, to the threshold's resolution.
+ */
+PS_API uint64_t ps_jitter_path_percentile(const struct ps_jitter_result *r,
+					  const struct ps_hist *gaps, uint64_t path_ns, double pct);
 
 /* The report as text (a few lines and a table of hiccup sizes) or as one JSON
  * object. @return 0; -1 when writing fails (errno set). */
