@@ -70,16 +70,18 @@ static int tune_check(int argc, char **argv)
 	return 0;
 }
 
-/* A whole decimal number in [lo, hi], or an error naming the flag. */
-static int num_arg(const char *flag, const char *s, double lo, double hi, double *v)
+/* A number in [lo, hi] (a whole one when whole is set), or an error naming
+ * the flag and what it accepts. */
+static int num_arg(const char *flag, const char *s, double lo, double hi, bool whole, double *v)
 {
 	char *end;
 
 	errno = 0;
 	*v = strtod(s, &end);
-	if (errno || end == s || *end || !(*v >= lo && *v <= hi)) {
-		ps_cli_error("tune", "jitter: %s %s: expected a number from %g to %g", flag, s, lo,
-			     hi);
+	if (errno || end == s || *end || !(*v >= lo && *v <= hi) ||
+	    (whole && *v != (double)(long)*v)) {
+		ps_cli_error("tune", "jitter: %s %s: expected %s from %g to %g", flag, s,
+			     whole ? "a whole number" : "a number", lo, hi);
 		return -1;
 	}
 	return 0;
@@ -104,19 +106,20 @@ static int tune_jitter(int argc, char **argv)
 			tune_usage(stdout);
 			return 0;
 		} else if (i + 1 < argc && !strcmp(argv[i], "--cpu")) {
-			if (num_arg("--cpu", argv[++i], 0, PS_TUNE_MAX_CPUS - 1, &v) || v != (int)v)
+			if (num_arg("--cpu", argv[++i], 0, PS_TUNE_MAX_CPUS - 1, true, &v))
 				return 2;
 			cfg.cpu = (int)v;
 		} else if (i + 1 < argc && !strcmp(argv[i], "--seconds")) {
-			if (num_arg("--seconds", argv[++i], 0.001, 3600, &v))
+			if (num_arg("--seconds", argv[++i], 0.001, 3600, false, &v))
 				return 2;
 			cfg.duration_ns = (uint64_t)(v * 1e9);
 		} else if (i + 1 < argc && !strcmp(argv[i], "--threshold-ns")) {
-			if (num_arg("--threshold-ns", argv[++i], PS_JITTER_MIN_THRESHOLD, 1e9, &v))
+			if (num_arg("--threshold-ns", argv[++i], PS_JITTER_MIN_THRESHOLD, 1e9, true,
+				    &v))
 				return 2;
 			cfg.threshold_ns = (uint64_t)v;
 		} else if (i + 1 < argc && !strcmp(argv[i], "--priority")) {
-			if (num_arg("--priority", argv[++i], 0, 99, &v) || v != (int)v)
+			if (num_arg("--priority", argv[++i], 0, 99, true, &v))
 				return 2;
 			cfg.priority = (int)v;
 		} else {
