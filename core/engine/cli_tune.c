@@ -1,6 +1,7 @@
 /* `perseus tune`: host readiness (tune check), setup (tune apply) and the
  * platform's jitter on a CPU (tune jitter). */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <ps/err.h>
 #include <ps/hist.h>
 #include <ps/tune.h>
+#include <ps/tune_host.h>
 #include <ps/tune_jitter.h>
 
 #include "cli.h"
@@ -149,6 +151,87 @@ static int tune_jitter(int argc, char **argv)
 	return 0;
 }
 
+/* The handler names of IRQ irq (/sys/kernel/irq/N/actions), or "?". */
+static void irq_name(const char *root, int irq, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(buf, len, "?");
+	if (irq < 0)
+		return;
+	snprintf(path, sizeof(path), "%s/sys/kernel/irq/%d/actions", root, irq);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(buf, (int)len, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	if (!buf[0])
+		snprintf(buf, len, "?");
+	fclose(f);
+}
+
+static int tune_irqs(int argc, char **argv)
+{
+	const char *root = "/";
+	bool json = false;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[i], "--root") && i + 1 < argc) {
+			root = argv[++i];
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			tune_usage(stdout);
+			return 0;
+		} else {
+			ps_cli_error("tune", "irqs: unknown or incomplete argument '%s'", argv[i]);
+			tune_usage(stderr);
+			return 2;
+		}
+	}
+	struct ps_tune_facts *f = calloc(1, sizeof(*f)); /* 16 KiB: not on the stack */
+	if (!f) {
+		ps_cli_error("tune", "irqs: out of memory");
+		return 1;
+	}
+	rc = ps_tune_facts_read(root, NULL, f);
+	if (rc) {
+		ps_cli_error("tune", "irqs: cannot read the host under %s: %s", root,
+			     ps_strerror(rc));
+		free(f);
+		return 1;
+	}
+	if (json)
+		printf("{\"cpus\":[");
+	for (int cpu = 0, n = 0; cpu < PS_TUNE_MAX_CPUS; cpu++) {
+		char name[128];
+
+		if (!ps_tune_cpuset_has(&f->online, cpu))
+			continue;
+		irq_name(strcmp(root, "/") ? root : "", f->irq_top[cpu], name, sizeof(name));
+		if (json)
+			printf("%s{\"cpu\":%d,\"interrupts\":%llu,\"busiest_irq\":%d}",
+			       n ? "," : "", cpu, (unsigned long long)f->irq_count[cpu],
+			       (int)f->irq_top[cpu]);
+		else if (f->irq_top[cpu] >= 0)
+			printf("cpu %d  interrupts %llu  busiest IRQ %d (%s)\n", cpu,
+			       (unsigned long long)f->irq_count[cpu], (int)f->irq_top[cpu], name);
+		else
+			printf("cpu %d  interrupts 0\n", cpu);
+		n++;
+	}
+	if (json)
+		printf("]}\n");
+	free(f);
+	if (fflush(stdout) || ferror(stdout)) {
+		ps_cli_error("tune", "irqs: cannot write the report: %s", strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
 static int cli_tune(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -163,6 +246,8 @@ static int cli_tune(int argc, char **argv)
 		return tune_check(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "apply"))
 		return ps_cli_tune_apply(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "irqs"))
+		return tune_irqs(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "jitter"))
 		return tune_jitter(argc - 1, argv + 1);
 	ps_cli_error("tune", "unknown subcommand '%s'", argv[1]);
