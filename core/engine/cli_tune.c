@@ -21,6 +21,7 @@ static void tune_usage(FILE *f)
 	fprintf(f,
 		"usage: perseus tune check [--json] [--root DIR]\n"
 		"       perseus tune apply [--dry-run | --yes] ... (tune apply --help)\n"
+		"       perseus tune irqs [--json] [--root DIR]\n"
 		"       perseus tune jitter [--cpu N] [--seconds S] [--threshold-ns N]\n"
 		"                           [--priority P] [--json]\n"
 		"\n"
@@ -30,12 +31,40 @@ static void tune_usage(FILE *f)
 		"               scheduling, mlock, DAMON). Read-only: each WARN names its fix.\n"
 		"  --json       one JSON object instead of the table\n"
 		"  --root DIR   read DIR/proc and DIR/sys instead of the live ones\n"
+		"  irqs         per online CPU, the device interrupts it has taken (since\n"
+		"               boot, counting only IRQs still routed there) and the\n"
+		"               busiest: keep hot threads on the CPUs with the fewest\n"
 		"  jitter       spin on CPU N (default: unpinned) for S seconds (default 5)\n"
 		"               reading the clock, and report every gap of at least N ns\n"
 		"               (default 1000): the time this host takes from a thread that\n"
 		"               never yields (interrupts, ticks, other tasks, a hypervisor).\n"
 		"               Run it with the engine stopped or on a CPU it does not use.\n"
 		"  --priority P SCHED_FIFO priority 1..99 for the spinning thread (0: normal)\n");
+}
+
+/*
+ * The [--json] [--root DIR] [--help] arguments of tune check and tune irqs.
+ * @return -1 to go on; else the exit status (0 after --help, 2 after a bad
+ *         argument, named in the error).
+ */
+static int root_json_args(const char *sub, int argc, char **argv, const char **root, bool *json)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			*json = true;
+		} else if (!strcmp(argv[i], "--root") && i + 1 < argc) {
+			*root = argv[++i];
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			tune_usage(stdout);
+			return 0;
+		} else {
+			ps_cli_error("tune", "%s: unknown or incomplete argument '%s'", sub,
+				     argv[i]);
+			tune_usage(stderr);
+			return 2;
+		}
+	}
+	return -1;
 }
 
 static int tune_check(int argc, char **argv)
@@ -45,20 +74,8 @@ static int tune_check(int argc, char **argv)
 	bool json = false;
 	int n;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
-			json = true;
-		} else if (!strcmp(argv[i], "--root") && i + 1 < argc) {
-			root = argv[++i];
-		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			tune_usage(stdout);
-			return 0;
-		} else {
-			ps_cli_error("tune", "check: unknown argument '%s'", argv[i]);
-			tune_usage(stderr);
-			return 2;
-		}
-	}
+	if ((n = root_json_args("check", argc, argv, &root, &json)) >= 0)
+		return n;
 	n = ps_tune_check(root, NULL, res, PS_ARRAY_SIZE(res));
 	if (n < 0) {
 		ps_cli_error("tune", "check: %s", ps_strerror(n));
@@ -177,20 +194,8 @@ static int tune_irqs(int argc, char **argv)
 	bool json = false;
 	int rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
-			json = true;
-		} else if (!strcmp(argv[i], "--root") && i + 1 < argc) {
-			root = argv[++i];
-		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			tune_usage(stdout);
-			return 0;
-		} else {
-			ps_cli_error("tune", "irqs: unknown or incomplete argument '%s'", argv[i]);
-			tune_usage(stderr);
-			return 2;
-		}
-	}
+	if ((rc = root_json_args("irqs", argc, argv, &root, &json)) >= 0)
+		return rc;
 	struct ps_tune_facts *f = calloc(1, sizeof(*f)); /* 16 KiB: not on the stack */
 	if (!f) {
 		ps_cli_error("tune", "irqs: out of memory");
