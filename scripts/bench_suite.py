@@ -293,6 +293,8 @@ def irq_swap(perseus, threads, ncpu):
     CPU 1 takes far more device interrupts than CPU 0."""
     if ncpu != 2:
         return {"threads": None, "why": "%d CPUs: topology as written" % ncpu}
+    if os.environ.get("PS_BENCH_IRQ_AWARE", "1") == "0":
+        return {"threads": None, "why": "PS_BENCH_IRQ_AWARE=0: topology as written"}
     try:
         r = run([perseus, "tune", "irqs", "--json"], timeout=30)
         n = {c["cpu"]: c["interrupts"] for c in json.loads(r.stdout)["cpus"]}
