@@ -255,34 +255,6 @@ static void mask_format(const struct ps_tune_cpuset *s, char *buf, size_t len)
 	}
 }
 
-/* The handler names of one IRQ: /proc/irq/N/ has a directory per action. */
-static void irq_names(const char *root, const char *num, char *buf, size_t len)
-{
-	char path[PATH_MAX];
-	size_t off = 0;
-	DIR *d;
-
-	buf[0] = '\0';
-	if (snprintf(path, sizeof(path), "%s/proc/irq/%s", root, num) >= (int)sizeof(path))
-		return;
-	d = opendir(path);
-	if (!d)
-		return;
-	for (const struct dirent *e; (e = readdir(d)) != NULL;) {
-		int n;
-
-		if (e->d_type != DT_DIR || e->d_name[0] == '.')
-			continue;
-		n = snprintf(buf + off, len - off, "%s%s", off ? " " : "", e->d_name);
-		if (n < 0 || (size_t)n >= len - off) {
-			buf[off] = '\0';
-			break;
-		}
-		off += (size_t)n;
-	}
-	closedir(d);
-}
-
 static int cmp_irq(const void *a, const void *b)
 {
 	const struct ps_tune_change *x = a, *y = b;
@@ -348,7 +320,7 @@ static void plan_irqs(struct build *b)
 			break;
 		c = &p->entries[p->count - 1];
 		c->irq = (int)strtol(e->d_name, NULL, 10);
-		irq_names(p->root, e->d_name, names, sizeof(names));
+		ps_tune_irq_names(p->root, c->irq, names, sizeof(names));
 		if (names[0])
 			sfmt(c->note, sizeof(c->note), "handlers: %s", names);
 		moved++;

@@ -472,6 +472,37 @@ static void read_interrupts(const char *root, struct ps_tune_facts *f, struct ir
 	fclose(fp);
 }
 
+/* /proc/irq/N/ has a directory per action, named after its handler. */
+void ps_tune_irq_names(const char *root, int irq, char *buf, size_t len)
+{
+	char base[PATH_MAX], path[PATH_MAX + 32];
+	size_t off = 0;
+	DIR *d;
+
+	if (!buf || !len)
+		return;
+	buf[0] = '\0';
+	if (irq < 0 || ps_tune__root(root, base, sizeof(base)) ||
+	    snprintf(path, sizeof(path), "%s/proc/irq/%d", base, irq) >= (int)sizeof(path))
+		return;
+	d = opendir(path);
+	if (!d)
+		return;
+	for (const struct dirent *e; (e = readdir(d)) != NULL;) {
+		int n;
+
+		if (e->d_type != DT_DIR || e->d_name[0] == '.')
+			continue;
+		n = snprintf(buf + off, len - off, "%s%s", off ? " " : "", e->d_name);
+		if (n < 0 || (size_t)n >= len - off) {
+			buf[off] = '\0';
+			break;
+		}
+		off += (size_t)n;
+	}
+	closedir(d);
+}
+
 int ps_tune_facts_read(const char *root, const struct ps_tune_host *host, struct ps_tune_facts *f)
 {
 	struct ps_tune_result res[PS_TUNE_ITEM_COUNT];

@@ -149,6 +149,12 @@ static double per_s(uint64_t n, uint64_t ns)
 	return ns ? (double)n * 1e9 / (double)ns : 0;
 }
 
+/* Share of the run the thread was away, in percent. */
+static double away_pct(const struct ps_jitter_result *r)
+{
+	return r->elapsed_ns ? 100.0 * (double)r->lost_ns / (double)r->elapsed_ns : 0.0;
+}
+
 int ps_jitter_print(FILE *f, const struct ps_jitter_result *r, const struct ps_hist *gaps)
 {
 	uint64_t c[SIZE_CLASSES];
@@ -165,8 +171,7 @@ int ps_jitter_print(FILE *f, const struct ps_jitter_result *r, const struct ps_h
 		(unsigned long long)r->step_ns);
 	fprintf(f, "hiccups >= %llu ns: %llu (%.1f/s), %.3f%% of the time lost\n",
 		(unsigned long long)r->threshold_ns, (unsigned long long)r->hiccups,
-		per_s(r->hiccups, r->elapsed_ns),
-		r->elapsed_ns ? 100.0 * (double)r->lost_ns / (double)r->elapsed_ns : 0.0);
+		per_s(r->hiccups, r->elapsed_ns), away_pct(r));
 	if (any)
 		fprintf(f, "hiccup length: p50 %llu ns, p99 %llu ns, max %llu ns\n",
 			(unsigned long long)ps_hist_percentile(gaps, 50),
@@ -181,7 +186,7 @@ int ps_jitter_print(FILE *f, const struct ps_jitter_result *r, const struct ps_h
 		(double)ps_jitter_path_percentile(r, gaps, 5000, 99) / 1e3);
 	fprintf(f,
 		"a packet arriving at a random moment finds the thread away %.3f%% of the time\n",
-		r->elapsed_ns ? 100.0 * (double)r->lost_ns / (double)r->elapsed_ns : 0.0);
+		away_pct(r));
 	for (size_t k = 0; k < SIZE_CLASSES; k++)
 		if (c[k])
 			fprintf(f, "  %-10s %10llu  %8.2f/s\n", size_name[k],

@@ -1,7 +1,6 @@
 /* `perseus tune`: host readiness (tune check), setup (tune apply) and the
  * platform's jitter on a CPU (tune jitter). */
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,26 +167,6 @@ static int tune_jitter(int argc, char **argv)
 	return 0;
 }
 
-/* The handler names of IRQ irq (/sys/kernel/irq/N/actions), or "?". */
-static void irq_name(const char *root, int irq, char *buf, size_t len)
-{
-	char path[PATH_MAX];
-	FILE *f;
-
-	snprintf(buf, len, "?");
-	if (irq < 0)
-		return;
-	snprintf(path, sizeof(path), "%s/sys/kernel/irq/%d/actions", root, irq);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	if (fgets(buf, (int)len, f))
-		buf[strcspn(buf, "\n")] = '\0';
-	if (!buf[0])
-		snprintf(buf, len, "?");
-	fclose(f);
-}
-
 static int tune_irqs(int argc, char **argv)
 {
 	const char *root = "/";
@@ -215,14 +194,15 @@ static int tune_irqs(int argc, char **argv)
 
 		if (!ps_tune_cpuset_has(&f->online, cpu))
 			continue;
-		irq_name(strcmp(root, "/") ? root : "", f->irq_top[cpu], name, sizeof(name));
+		ps_tune_irq_names(root, f->irq_top[cpu], name, sizeof(name));
 		if (json)
 			printf("%s{\"cpu\":%d,\"interrupts\":%llu,\"busiest_irq\":%d}",
 			       n ? "," : "", cpu, (unsigned long long)f->irq_count[cpu],
 			       (int)f->irq_top[cpu]);
 		else if (f->irq_top[cpu] >= 0)
 			printf("cpu %d  interrupts %llu  busiest IRQ %d (%s)\n", cpu,
-			       (unsigned long long)f->irq_count[cpu], (int)f->irq_top[cpu], name);
+			       (unsigned long long)f->irq_count[cpu], (int)f->irq_top[cpu],
+			       name[0] ? name : "?");
 		else
 			printf("cpu %d  interrupts 0\n", cpu);
 		n++;

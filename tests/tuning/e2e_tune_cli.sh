@@ -66,14 +66,12 @@ PY
 # 7000 on CPU 1; IRQ 31 stays on CPU 0; the timer row never counts.
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
-mkdir -p "$root/proc/irq/30" "$root/proc/irq/31" "$root/sys/kernel/irq/30" \
-	"$root/sys/devices/system/cpu"
+mkdir -p "$root/proc/irq/30/virtio1-req.0" "$root/proc/irq/31" "$root/sys/devices/system/cpu"
 echo 0-1 >"$root/sys/devices/system/cpu/online"
 printf '           CPU0       CPU1\n  0:        900        900   IO-APIC   2-edge      timer\n 30:        500       7000   PCI-MSIX  1-edge      virtio1-req.0\n 31:         40          0   PCI-MSIX  1-edge      eth0\n' \
 	>"$root/proc/interrupts"
 echo 1 >"$root/proc/irq/30/smp_affinity_list"
 echo 0 >"$root/proc/irq/31/smp_affinity_list"
-echo virtio1-req.0 >"$root/sys/kernel/irq/30/actions"
 text=$("$perseus" tune irqs --root "$root")
 echo "$text"
 grep -qx 'cpu 0  interrupts 40  busiest IRQ 31 (?)' <<<"$text" || fail "fake tree: cpu 0"

@@ -138,13 +138,6 @@ static inline uint32_t ps_ring_bytes_record_len(uint32_t len)
 	       ((len + PS_RING_BYTES_ALIGN - 1) & ~(PS_RING_BYTES_ALIGN - 1));
 }
 
-/**
- * Reserve a record with a payload of len bytes. Producer thread only. The
- * payload (8-byte aligned) belongs to the producer until ps_ring_bytes_commit;
- * claiming again before commit discards the earlier claim.
- * @return the payload, or NULL if len > ps_ring_bytes_max_len or there is no
- *         room now; nothing is published then.
- */
 /* Producer thread only. At least `need` bytes free after tail, as far as the
  * producer knows, refreshing its view of cons.head only when fewer are. */
 static inline bool ps_ring_bytes__room(struct ps_ring_bytes *r, uint32_t tail, uint32_t need)
@@ -159,6 +152,13 @@ static inline bool ps_ring_bytes__room(struct ps_ring_bytes *r, uint32_t tail, u
 	return cap - (tail - r->prod.head_cache) >= need;
 }
 
+/**
+ * Reserve a record with a payload of len bytes. Producer thread only. The
+ * payload (8-byte aligned) belongs to the producer until ps_ring_bytes_commit;
+ * claiming again before commit discards the earlier claim.
+ * @return the payload, or NULL if len > ps_ring_bytes_max_len or there is no
+ *         room now; nothing is published then.
+ */
 static inline void *ps_ring_bytes_claim(struct ps_ring_bytes *r, uint32_t len)
 {
 	/* Relaxed: only this thread writes prod.tail. */

@@ -129,6 +129,13 @@ struct ps_tune_facts {
 PS_API PS_COLD int ps_tune_facts_read(const char *root, const struct ps_tune_host *host,
 				      struct ps_tune_facts *f);
 
+/*
+ * The handler names of IRQ @irq under @root ("/" or NULL: live), from the
+ * action directories of /proc/irq/N/, space-separated into @buf ("" when
+ * there are none or @irq < 0). Cold path.
+ */
+PS_API PS_COLD void ps_tune_irq_names(const char *root, int irq, char *buf, size_t len);
+
 /* ---- warnings ------------------------------------------------------------------- */
 
 /* Warning kinds, with stable names for scripts and tests. */
