@@ -1157,7 +1157,9 @@ uint16_t ps_venue_control_port(const struct ps_venue *v)
 
 /* "position USER [SEQ]": the user's net position and fills from the venue's
  * side, over all its sequenced messages or the first SEQ of them (what a
- * client that has applied messages 1..SEQ must hold). */
+ * client that has applied messages 1..SEQ must hold), and how many of the
+ * user's orders are working now (live with open shares; always the current
+ * count, SEQ or not). */
 static int control_position(struct ps_venue *v, const char *cmd, char *out, size_t out_len)
 {
 	char buf[128], *save = NULL, *end = NULL;
@@ -1183,7 +1185,9 @@ static int control_position(struct ps_venue *v, const char *cmd, char *out, size
 	}
 	struct vuser *u = &v->users[ui];
 	int64_t net = u->net;
-	uint64_t fills = u->fills, shares = u->filled_qty, seq = u->count;
+	uint64_t fills = u->fills, shares = u->filled_qty, seq = u->count, working = 0;
+	for (uint32_t i = 0; i < v->order_count; i++)
+		working += v->orders[i].user == ui && v->orders[i].live && v->orders[i].qty > 0;
 	if (seq_s) {
 		seq = upto < u->count ? upto : u->count;
 		net = 0;
@@ -1205,10 +1209,10 @@ static int control_position(struct ps_venue *v, const char *cmd, char *out, size
 	}
 	snprintf(out, out_len,
 		 "ok position user=%s net=%lld fills=%llu shares=%llu seq=%llu messages=%llu "
-		 "dup_tokens=%llu",
+		 "dup_tokens=%llu working=%llu",
 		 u->u.name, (long long)net, (unsigned long long)fills, (unsigned long long)shares,
 		 (unsigned long long)seq, (unsigned long long)u->count,
-		 (unsigned long long)v->st.dup_tokens);
+		 (unsigned long long)v->st.dup_tokens, (unsigned long long)working);
 	return 0;
 }
 

@@ -47,6 +47,8 @@ def run(env):
     L.check(m.group(1) == "0" and m.group(2) == "0",
             "no shares left working in risk after cancel_on_exit (buy %s, sell %s)"
             % (m.group(1), m.group(2)))
+    L.check(vp["working"] == 0, "the venue holds no working order of the user after "
+            "cancel_on_exit (%d)" % vp["working"])
     L.check(L.re.search(r"SELF_TRADE", summary) is None,
             "no order refused as a self-trade (the market maker never crosses its own quotes)")
     L.check(st["next_seq"] == vp["messages"] + 1, "STOP next venue sequence = venue's count + 1")
