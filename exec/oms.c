@@ -582,6 +582,7 @@ int ps_oms_on_executed(struct ps_oms *oms, const char *token, uint32_t shares, i
 	int rc = apply(oms, h, ev, shares, now_ns);
 	if (rc == 0) {
 		o->filled += shares;
+		o->cum += shares;
 		o->notional = sum;
 	}
 	return rc;
@@ -628,6 +629,9 @@ int ps_oms_on_replaced(struct ps_oms *oms, const char *new_token, const char *pr
 	apply(oms, h, PS_OMS_EV_REPLACED, shares, now_ns);
 	apply(oms, r, PS_OMS_EV_ACCEPTED, shares, now_ns);
 	n->qty = shares;
+	/* The replacement carries the original's executions (FIX CumQty), the
+	 * ones that came while the replace was in flight included. */
+	n->cum = oms->orders[h].cum;
 	n->venue_ref = order_ref;
 	return 0;
 }

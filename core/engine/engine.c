@@ -510,7 +510,9 @@ void ps_engine_print_summary(struct ps_engine *e, FILE *f)
 		(unsigned long long)x->intents, (unsigned long long)x->sent,
 		(unsigned long long)x->cancels, (unsigned long long)x->replaces);
 	if (x->risk_resyncs)
-		fprintf(f, "  %-26s %llu (filled while the replace was in flight)\n",
+		fprintf(f,
+			"  %-26s %llu (filled while the replace was in flight, or opened "
+			"with other shares than asked)\n",
 			"replacements resynced", (unsigned long long)x->risk_resyncs);
 	if (x->fail_closed)
 		fprintf(f, "  %-26s %s\n", "TRADING REFUSED", x->fail_reason);

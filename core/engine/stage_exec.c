@@ -706,12 +706,15 @@ void eng_exec_journal_adopted(struct eng_exec *x)
 }
 
 /*
- * The original order filled while its replace was in flight. The venue's
- * replacement still opens with the full replace size (OUCH: the shares of
- * a replace are the new open shares), but risk took those fills off the
- * shared order's leaves, and once its leaves reach zero risk drops the
+ * The original order filled while its replace was in flight, or the venue
+ * opened the replacement with other shares than we asked for. OUCH's
+ * replacement still opens with the full replace size (the shares of a
+ * replace are the new open shares; FIX's opens with OrderQty less the
+ * chain's CumQty, the raced fills included), but risk took those fills off
+ * the shared order's leaves, and once its leaves reach zero risk drops the
  * replacement's later fills. Tell risk the venue's open shares again (a
- * new risk order if the old one has ended).
+ * new risk order if the old one has ended): risk's working shares must be
+ * the venue's, or its self-trade band and limits guard orders that are gone.
  */
 static void resync_replaced(struct eng_exec *x, uint32_t h, const struct ps_ouch_accepted *a,
 			    uint64_t now)
@@ -780,6 +783,7 @@ void eng_exec_apply_msg(struct eng_exec *x, uint64_t seq, const struct ps_ouch_m
 		if (ps_unlikely(h == PS_OMS_NIL))
 			h = adopt(x, m, now, live);
 		uint32_t oh = ps_oms_find(&x->oms, m->u.accepted.previous_token);
+		uint32_t asked = h != PS_OMS_NIL ? ps_oms_order_get(&x->oms, h)->qty : 0;
 		if (h == PS_OMS_NIL ||
 		    ps_oms_on_replaced(&x->oms, m->u.accepted.token, m->u.accepted.previous_token,
 				       m->u.accepted.shares, m->u.accepted.order_ref, now)) {
@@ -790,7 +794,7 @@ void eng_exec_apply_msg(struct eng_exec *x, uint64_t seq, const struct ps_ouch_m
 			x->meta[oh].live = false; /* the risk order carries on as the replacement */
 			tag_clear(x, oh);
 			tag_set(x, x->meta[h].strategy_id, x->meta[h].tag, h);
-			if (ps_unlikely(x->meta[oh].race_qty))
+			if (ps_unlikely(x->meta[oh].race_qty || m->u.accepted.shares != asked))
 				resync_replaced(x, h, &m->u.accepted, now);
 		}
 		if (live)

@@ -9,8 +9,9 @@
  * OrderCancelRequest (ClOrdID = a fresh token from the same counter,
  * OrigClOrdID = the order's token) and OrderCancelReplaceRequest (ClOrdID =
  * the replacement's token). FIX OrderQty is the total order quantity, so a
- * replace asks for the new open quantity plus what has been filled: the
- * same meaning as OUCH's shares (the new open shares).
+ * replace asks for the new open quantity plus what the chain of orders it
+ * continues has filled (CumQty: the OMS's cum): the same meaning as OUCH's
+ * shares (the new open shares).
  *
  * In: every ExecutionReport and OrderCancelReject becomes the OUCH message
  * that means the same (New -> Accepted, Replaced -> Replaced, Trade ->
@@ -489,8 +490,9 @@ void eng_fix_send_replace(struct eng_fix *f, const struct ps_oms_order *o, const
 	uint32_t n = ps_fix_add_str(b, 0, 11, new_token, PS_OUCH_TOKEN_LEN);
 	n = ps_fix_add_str(b, n, 41, o->token, PS_OUCH_TOKEN_LEN);
 	n = add_common(f, n, stock, o->side, rt);
-	/* FIX OrderQty is the whole order: the new open shares plus the filled. */
-	n = ps_fix_add_u64(b, n, 38, (uint64_t)in->qty + o->filled);
+	/* FIX OrderQty is the whole order: the new open shares plus what the
+	 * order and the ones it replaced have filled (CumQty). */
+	n = ps_fix_add_u64(b, n, 38, (uint64_t)in->qty + o->cum);
 	n = ps_fix_add_char(b, n, 40, '2');
 	n = ps_fix_add_decimal(b, n, 44, in->price, FIX_SCALE);
 	n = ps_fix_add_char(b, n, 59, o->tif == PS_TIF_IOC ? '3' : '0');

@@ -488,6 +488,34 @@ static void test_oms_replace_flow_and_replace_reject(void **state)
 	fx_free(f);
 }
 
+/* cum: the executions of an order and of every order it replaced (FIX
+ * CumQty, which a FIX replace's OrderQty must include), fills that came
+ * while a replace was in flight included; filled stays per order. */
+static void test_oms_cum_follows_the_replace_chain(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(8, 1, "C", PS_OMS_COD_CANCEL);
+	uint32_t h = new_order(f, 100, 1), r, r2;
+	assert_int_equal(ps_oms_on_accepted(&f->oms, tok(f, h), 1, 0), 0);
+	assert_int_equal(ps_oms_on_executed(&f->oms, tok(f, h), 36, 1000000, 0), 0);
+	assert_int_equal(ps_oms_order_get(&f->oms, h)->cum, 36);
+	assert_int_equal(ps_oms_order_replace(&f->oms, h, 1000100, 100, 0, &r), 0);
+	assert_int_equal(ps_oms_on_replaced(&f->oms, tok(f, r), tok(f, h), 100, 2, 0), 0);
+	assert_int_equal(ps_oms_on_executed(&f->oms, tok(f, r), 77, 1000100, 0), 0);
+	assert_int_equal(ps_oms_order_get(&f->oms, r)->filled, 77);
+	assert_int_equal(ps_oms_order_get(&f->oms, r)->cum, 113);
+	/* The next replace is in flight when the order fills 3 more. */
+	assert_int_equal(ps_oms_order_replace(&f->oms, r, 1000200, 100, 0, &r2), 0);
+	assert_int_equal(ps_oms_on_executed(&f->oms, tok(f, r), 3, 1000100, 0), 0);
+	assert_int_equal(ps_oms_on_replaced(&f->oms, tok(f, r2), tok(f, r), 97, 3, 0), 0);
+	assert_int_equal(ps_oms_order_get(&f->oms, r2)->filled, 0);
+	assert_int_equal(ps_oms_order_get(&f->oms, r2)->cum, 116);
+	assert_int_equal(ps_oms_on_executed(&f->oms, tok(f, r2), 97, 1000200, 0), 0);
+	assert_int_equal(ps_oms_order_get(&f->oms, r2)->cum, 213);
+	assert_int_equal(st(f, r2), PS_OMS_STATE_FILLED);
+	fx_free(f);
+}
+
 static void test_oms_mass_cancel_per_instrument_and_all(void **state)
 {
 	(void)state;
@@ -617,6 +645,7 @@ int main(void)
 		cmocka_unit_test(test_oms_full_when_every_slot_is_live),
 		cmocka_unit_test(test_oms_prefetch_next_names_the_next_slot),
 		cmocka_unit_test(test_oms_replace_flow_and_replace_reject),
+		cmocka_unit_test(test_oms_cum_follows_the_replace_chain),
 		cmocka_unit_test(test_oms_mass_cancel_per_instrument_and_all),
 		cmocka_unit_test(test_oms_timeouts_move_pending_orders_to_unknown),
 		cmocka_unit_test(test_oms_cancel_on_disconnect_policies),

@@ -125,6 +125,7 @@ struct ps_oms_order {
 	uint64_t deadline_ns;
 	uint32_t qty;    /* shares ordered (after reductions) */
 	uint32_t filled; /* shares executed */
+	uint32_t cum;    /* shares executed on this order and the orders it replaced: FIX CumQty */
 	uint32_t instrument;
 	uint32_t link;                 /* replace: original <-> replacement, else PS_OMS_NIL */
 	uint32_t pend_prev, pend_next; /* timeout list */
