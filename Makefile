@@ -21,11 +21,12 @@ test: deps build
 	cd $(BUILD) && ctest $(CTEST_FLAGS) -j $(JOBS)
 
 # ASan+UBSan over every test; TSan over the multi-threaded stress tests;
-# each libFuzzer target for a bounded time.
+# each libFuzzer target for a bounded time. The ASan build is also the
+# portable one (PS_NATIVE=OFF: no -march=native), so CI builds that too.
 sanitize: deps asan tsan fuzz
 
 asan:
-	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPS_SANITIZE=address -DPS_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPS_SANITIZE=address -DPS_BUILD_BENCH=OFF -DPS_NATIVE=OFF $(CMAKE_FLAGS)
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest $(CTEST_FLAGS) -j $(JOBS) -LE stress

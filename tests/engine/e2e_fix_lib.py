@@ -47,28 +47,6 @@ def check_venue_seqs(recs):
     return seqs
 
 
-def check_replace_sizes(recs):
-    """Every replace the venue accepted opens with the shares we asked for,
-    less what the original filled while the replace was in flight: a FIX
-    replace's OrderQty must count the fills of the whole chain of orders it
-    continues (CumQty), not only of the order it names. @return the count."""
-    sent = {}  # replacement token -> (index of its ORDER_SENT, original token, qty)
-    checked = 0
-    for i, r in enumerate(recs):
-        if r["type"] == "ORDER_SENT" and r.get("action") == "replace":
-            sent[r["token"]] = (i, r["orig_token"], r["qty"])
-        elif r["type"] == "VENUE_MSG" and r.get("ouch_type") == "U" and r["token"] in sent:
-            j, orig, qty = sent.pop(r["token"])
-            raced = sum(f["qty"] for f in recs[j:i] if f["type"] == "FILL" and f["token"] == orig)
-            if r["shares"] != qty - raced:
-                raise L.Fail("replace %s opened with %d shares: asked %d, %d filled meanwhile"
-                             % (r["token"], r["shares"], qty, raced))
-            checked += 1
-    L.check(checked > 0, "%d accepted replaces opened with the shares asked for (less the "
-            "fills that raced them)" % checked)
-    return checked
-
-
 def check_against_venue(env, recs, summary):
     """Fills, shares, position and PnL of the journal against the venue and the summary."""
     vp = env.venue_position()
@@ -80,7 +58,7 @@ def check_against_venue(env, recs, summary):
     L.check_fills_unique(recs)
     L.check_tokens_unique(recs)
     L.check(vp["dup_tokens"] == 0, "the venue saw no ClOrdID twice")
-    check_replace_sizes(recs)
+    L.check_replace_sizes(recs, fix=True)
     L.check(len(L.by_type(recs, "ORDER_SENT")) > 0, "%d ORDER_SENT records" % len(L.by_type(recs, "ORDER_SENT")))
     st = L.check_pnl(recs, summary)
     L.check(st["positions"][0]["pos"] == vp["net"], "engine position %d = venue's (%d)"

@@ -322,6 +322,30 @@ def pnl_from_fills(fills):
     return book
 
 
+def check_replace_sizes(recs, fix=False):
+    """Every replace the venue accepted (a U record after our ORDER_SENT)
+    opens with the shares we asked for. OUCH: exactly (a replace's shares
+    are the new open shares). FIX: less what the original filled while the
+    replace was in flight, since OrderQty counts the fills of the whole
+    chain of orders it continues (CumQty). @return how many were checked."""
+    sent = {}  # replacement token -> (index of its ORDER_SENT, original token, qty)
+    checked = 0
+    for i, r in enumerate(recs):
+        if r["type"] == "ORDER_SENT" and r.get("action") == "replace":
+            sent[r["token"]] = (i, r["orig_token"], r["qty"])
+        elif r["type"] == "VENUE_MSG" and r.get("ouch_type") == "U" and r["token"] in sent:
+            j, orig, qty = sent.pop(r["token"])
+            raced = sum(f["qty"] for f in recs[j:i] if f["type"] == "FILL" and f["token"] == orig)
+            want = qty - raced if fix else qty
+            if r["shares"] != want:
+                raise Fail("replace %s opened with %d shares: asked %d, %d filled meanwhile"
+                           % (r["token"], r["shares"], qty, raced))
+            checked += 1
+    check(checked > 0, "%d accepted replaces opened with the shares asked for%s"
+          % (checked, " (less the fills that raced them)" if fix else ""))
+    return checked
+
+
 def check_venue_msgs(recs, n_venue):
     seqs = [r["venue_seq"] for r in by_type(recs, "VENUE_MSG")]
     check(seqs == list(range(1, len(seqs) + 1)),
