@@ -496,14 +496,38 @@ static void gcra(uint64_t *tat, uint64_t now, uint64_t t)
 	*tat = PS_MAX(*tat, now) + t;
 }
 
+/* The duplicate check's key: the strategy's dup_tag of the side, and the qty. */
+static uint64_t dup_key(const struct ps_order_intent *in)
+{
+	return in->qty | (uint64_t)in->side << 32 | (uint64_t)in->strategy_id << 33;
+}
+
 static void dup_record(struct ps_risk_instr *ins, const struct ps_order_intent *in, uint64_t now)
 {
 	struct ps_risk_dup *d = &ins->dup[ins->dup_next];
 
-	d->key = in->qty | (uint64_t)in->side << 32 | (uint64_t)in->strategy_id << 33;
+	d->key = dup_key(in);
 	d->price = in->price;
 	d->ns = now;
 	ins->dup_next = (uint8_t)((ins->dup_next + 1) % PS_RISK_DUP_SLOTS);
+}
+
+void ps_risk_dup_forget(struct ps_risk *r, const struct ps_order_intent *in)
+{
+	if (in->instrument >= r->instrument_count || in->side > 1)
+		return;
+	struct ps_risk_instr *ins = &r->instr[in->instrument];
+	uint64_t key = dup_key(in);
+
+	/* Newest first: the send being taken back is the latest at its terms. */
+	for (unsigned k = 1; k <= PS_RISK_DUP_SLOTS; k++) {
+		struct ps_risk_dup *d =
+		    &ins->dup[(ins->dup_next + PS_RISK_DUP_SLOTS - k) % PS_RISK_DUP_SLOTS];
+		if (d->key == key && d->price == in->price) {
+			d->key = 0;
+			return;
+		}
+	}
 }
 
 uint32_t ps_risk_on_send(struct ps_risk *r, const struct ps_order_intent *in, uint32_t order,

@@ -588,7 +588,8 @@ static void order_ended(struct eng_exec *x, uint32_t h, bool canceled, uint64_t 
  * against risk now. Risk carries the original and the replacement as one
  * order with the replacement's price and size; without this, the shares the
  * original did not fill would stay working there at the new price for good
- * (blocking our own quotes as a self-trade). The OMS entry of the
+ * (blocking our own quotes as a self-trade), and a NEW the strategy sends
+ * at the replacement's terms would be refused as its duplicate. The OMS entry of the
  * replacement times out on its own; a late reject for it finds it ended.
  */
 static void drop_replacement(struct eng_exec *x, const struct ps_oms_order *o, uint64_t now)
@@ -602,6 +603,13 @@ static void drop_replacement(struct eng_exec *x, const struct ps_oms_order *o, u
 		return;
 	if (ps_risk_order_counts(x->risk, nm->risk, n->instrument, nm->side, nm->strategy_id))
 		ps_risk_on_cancel(x->risk, nm->risk, now);
+	/* Nor is it a duplicate of the order the strategy sends in its place. */
+	struct ps_order_intent in = { .price = n->price,
+				      .qty = n->qty,
+				      .instrument = n->instrument,
+				      .strategy_id = nm->strategy_id,
+				      .side = nm->side };
+	ps_risk_dup_forget(x->risk, &in);
 	nm->live = false;
 	tag_clear(x, nh);
 	x->replaces_dropped++;

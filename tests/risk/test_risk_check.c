@@ -203,6 +203,17 @@ static void test_risk_check_duplicate_window(void **state)
 	rp.price = FX_PX + 200;
 	assert_reason(ps_risk_check(f->r, &rp, h, T0 + 2 * MS), PS_RISK_OK);
 	assert_reason(chk(f, 0, PS_SIDE_SELL, FX_PX + 200, 10, T0 + 2 * MS), PS_RISK_DUPLICATE);
+
+	/* The venue dropped that last replace (its order had ended): a NEW at
+	 * its terms is no duplicate; one at the earlier send's terms still is. */
+	assert_int_equal(ps_risk_on_send(f->r, &rp, h, 0, T0 + 2 * MS), h);
+	ps_risk_dup_forget(f->r, &rp);
+	assert_reason(chk(f, 0, PS_SIDE_SELL, FX_PX + 200, 10, T0 + 3 * MS), PS_RISK_DUPLICATE);
+	ps_risk_dup_forget(f->r, &rp);
+	assert_reason(chk(f, 0, PS_SIDE_SELL, FX_PX + 200, 10, T0 + 3 * MS), PS_RISK_OK);
+	struct ps_order_intent other = intent(1, PS_SIDE_SELL, FX_PX + 200, 10);
+	ps_risk_dup_forget(f->r, &other); /* another instrument: nothing to take back */
+	assert_reason(chk(f, 0, PS_SIDE_BUY, FX_PX, 10, T0 + 3 * MS), PS_RISK_DUPLICATE);
 }
 
 static void test_risk_check_position_counts_in_flight(void **state)

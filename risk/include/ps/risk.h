@@ -560,6 +560,10 @@ static inline enum ps_risk_reason ps_risk_check(struct ps_risk *r, struct ps_ord
  */
 PS_API uint32_t ps_risk_on_send(struct ps_risk *r, const struct ps_order_intent *in, uint32_t order,
 				uint64_t coid, uint64_t now_ns);
+/* A send that never reached the market (a replace the venue drops because
+ * its original ended first) leaves the duplicate window: a NEW at the same
+ * terms is then no duplicate of it. Takes back the newest matching send. */
+PS_API void ps_risk_dup_forget(struct ps_risk *r, const struct ps_order_intent *in);
 /* The venue acknowledged the order: no limit changes (it already counts). */
 PS_API void ps_risk_on_ack(struct ps_risk *r, uint32_t order);
 /* The venue rejected a NEW order, or the order was cancelled / expired: it stops counting. */
