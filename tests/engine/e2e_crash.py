@@ -104,6 +104,7 @@ def run(env):
     starts = L.by_type(recs, "START")
     L.check(len(starts) >= 2, "%d START records for %d engine starts (some killed before)" % (len(starts), env.engine_n))
     L.check_tokens_unique(recs)
+    L.check_replace_sizes(recs)
     L.check(vp["dup_tokens"] == 0, "the venue saw no token twice (journaled or not)")
     L.check_fills_unique(recs)
     L.check_venue_msgs(recs, vp["messages"])
@@ -112,6 +113,13 @@ def run(env):
     st = L.check_pnl(recs, eng.out())
     L.check(st["positions"][0]["pos"] == vp["net"], "engine position %d = venue's (%d)"
             % (st["positions"][0]["pos"], vp["net"]))
+    # After all the restarts, risk's working orders are still the venue's.
+    m = L.re.search(r"position\s+AMZN -?\d+ shares, working buy (\d+) sell (\d+)", eng.out())
+    L.check(m is not None and m.group(1) == "0" and m.group(2) == "0",
+            "no shares left working in risk after cancel_on_exit (%s)"
+            % (m.group(0) if m else "no position line"))
+    L.check(vp["working"] == 0, "the venue holds no working order of the user after "
+            "cancel_on_exit (%d)" % vp["working"])
 
 
 L.main(run)
