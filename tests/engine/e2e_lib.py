@@ -213,7 +213,20 @@ class Env:
 
     # ---- engine -------------------------------------------------------------
 
-    def engine_ini(self, journal, extra_engine="", extra=""):
+    MM = """[strategy.mm]
+kind = mm
+symbol = AMZN
+tick = 0.01
+qty = 100
+half_spread_ticks = 2
+skew_ticks = 1
+max_position = 300
+min_requote_us = 200
+"""
+
+    def engine_ini(self, journal, extra_engine="", extra="", strategy=None):
+        """A paper-mode run config against this venue; strategy: the
+        [strategy.*] sections (default: the market maker, MM)."""
         ini = os.path.join(self.work, "run.ini")
         with open(ini, "w") as f:
             f.write("""[engine]
@@ -249,20 +262,12 @@ max_long = 1000
 max_short = 1000
 max_order_qty = 500
 
-[strategy.mm]
-kind = mm
-symbol = AMZN
-tick = 0.01
-qty = 100
-half_spread_ticks = 2
-skew_ticks = 1
-max_position = 300
-min_requote_us = 200
-
+%s
 [journal]
 dir = %s
 fsync = none
-%s""" % (extra_engine, self.md_port, self.ports["rerequest"], self.ports["ouch"], USER, journal, extra))
+%s""" % (extra_engine, self.md_port, self.ports["rerequest"], self.ports["ouch"], USER,
+         self.MM if strategy is None else strategy, journal, extra))
         return ini
 
     def start_engine(self, ini):
