@@ -114,12 +114,7 @@ def run(env):
     L.check(st["positions"][0]["pos"] == vp["net"], "engine position %d = venue's (%d)"
             % (st["positions"][0]["pos"], vp["net"]))
     # After all the restarts, risk's working orders are still the venue's.
-    m = L.re.search(r"position\s+AMZN -?\d+ shares, working buy (\d+) sell (\d+)", eng.out())
-    L.check(m is not None and m.group(1) == "0" and m.group(2) == "0",
-            "no shares left working in risk after cancel_on_exit (%s)"
-            % (m.group(0) if m else "no position line"))
-    L.check(vp["working"] == 0, "the venue holds no working order of the user after "
-            "cancel_on_exit (%d)" % vp["working"])
+    L.check_nothing_working(eng.out(), vp)
 
 
 L.main(run)

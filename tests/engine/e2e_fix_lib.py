@@ -64,16 +64,7 @@ def check_against_venue(env, recs, summary):
     L.check(st["positions"][0]["pos"] == vp["net"], "engine position %d = venue's (%d)"
             % (st["positions"][0]["pos"], vp["net"]))
     L.check(st["fills"] == vp["fills"], "STOP fill count = venue's")
-    # Risk's working orders are the venue's: none refused as a self-trade
-    # against an order that is gone, none left after cancel_on_exit.
-    L.check(L.re.search(r"SELF_TRADE", summary) is None,
-            "no order refused as a self-trade (the market maker never crosses its own quotes)")
-    m = L.re.search(r"position\s+AMZN -?\d+ shares, working buy (\d+) sell (\d+)", summary)
-    L.check(m is not None and m.group(1) == "0" and m.group(2) == "0",
-            "no shares left working in risk after cancel_on_exit (%s)"
-            % (m.group(0) if m else "no position line"))
-    L.check(vp["working"] == 0, "the venue holds no working order of the user after "
-            "cancel_on_exit (%d)" % vp["working"])
+    L.check_nothing_working(summary, vp)
     return vp, st
 
 

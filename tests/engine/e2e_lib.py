@@ -327,6 +327,38 @@ def pnl_from_fills(fills):
     return book
 
 
+def check_nothing_working(summary, vp, self_trades=True):
+    """cancel_on_exit: every order is gone, in risk's view (the summary's
+    working shares) and at the venue (vp: venue_position()). An order filled
+    or cancelled while a replace of it was in flight must not leave its
+    dropped replacement counted as working. self_trades: also require that
+    no order was refused as a self-trade (risk's working orders are the
+    venue's, and the market maker never crosses its own quotes)."""
+    m = re.search(r"position\s+AMZN -?\d+ shares, working buy (\d+) sell (\d+)", summary)
+    check(m is not None and m.group(1) == "0" and m.group(2) == "0",
+          "no shares left working in risk after cancel_on_exit (%s)"
+          % (" ".join(m.group(0).split()) if m else "no position line in the summary"))
+    check(vp["working"] == 0, "the venue holds no working order of the user after "
+          "cancel_on_exit (%d)" % vp["working"])
+    if self_trades:
+        check(re.search(r"SELF_TRADE", summary) is None,
+              "no order refused as a self-trade (the market maker never crosses its own quotes)")
+
+
+def finish_day(env, eng, journal):
+    """The venue replays the day to its end; then the engine is stopped with
+    SIGINT and must exit 0. @return (its summary, the journal's records)."""
+    check(env.venue.wait_err("replay finished", 30), "venue replayed the whole day")
+    eng.kill(signal.SIGINT)
+    rc = eng.wait(20)
+    check(rc == 0, "perseus run stopped cleanly on SIGINT (exit %d)" % rc)
+    summary = eng.out()
+    print(summary)
+    rc, recs, err = env.dump(journal)
+    check(rc == 0, "journal dump exits 0 (%s)" % err.strip())
+    return summary, recs
+
+
 def check_replace_sizes(recs, fix=False):
     """Every replace the venue accepted (a U record after our ORDER_SENT)
     opens with the shares we asked for. OUCH: exactly (a replace's shares

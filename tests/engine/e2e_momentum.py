@@ -26,15 +26,8 @@ def run(env):
     journal = os.path.join(env.work, "journal")
     eng = env.start_engine(env.engine_ini(journal, extra_engine="duration_s = 40", strategy=STRATEGY))
     L.check(eng.wait_err("logged in to the venue", 15), "engine logged in to the venue")
-    L.check(env.venue.wait_err("replay finished", 30), "venue replayed the whole day")
-    eng.kill(L.signal.SIGINT)
-    rc = eng.wait(20)
-    L.check(rc == 0, "perseus run stopped cleanly on SIGINT (exit %d)" % rc)
-    summary = eng.out()
-    print(summary)
+    summary, recs = L.finish_day(env, eng, journal)
     vp = env.venue_position()
-    rc, recs, err = env.dump(journal)
-    L.check(rc == 0, "journal dump exits 0 (%s)" % err.strip())
     sent = L.by_type(recs, "ORDER_SENT")
     fills = L.by_type(recs, "FILL")
     L.check(len(sent) > 0 and all(r["action"] == "new" and r["tif"] == "ioc" for r in sent),
@@ -50,7 +43,7 @@ def run(env):
     L.check_venue_msgs(recs, vp["messages"])
     L.check_tokens_unique(recs)
     L.check(vp["dup_tokens"] == 0, "the venue saw no token twice")
-    L.check(vp["working"] == 0, "no order of the user works at the venue (IOC never rests)")
+    L.check_nothing_working(summary, vp)  # IOC orders never rest
     pos, worst = 0, 0
     for f in fills:
         pos += f["qty"] if f["side"] == "buy" else -f["qty"]
