@@ -48,6 +48,19 @@ static void conn_close(struct ps_fix_server_conn *c)
 	c->tx_len = 0;
 }
 
+uint32_t ps_fix_server_disconnect_all(struct ps_fix_server *srv)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < PS_FIX_SERVER_MAX_CONNS; i++) {
+		if (srv->conns[i].fd >= 0) {
+			conn_close(&srv->conns[i]);
+			n++;
+		}
+	}
+	return n;
+}
+
 void ps_fix_server_fini(struct ps_fix_server *srv)
 {
 	if (!srv)

@@ -629,6 +629,27 @@ static void order_end(struct ps_risk *r, uint32_t order, uint64_t now_ns)
 	open_update(r, ins, was_open);
 }
 
+void ps_risk_on_amend(struct ps_risk *r, uint32_t order, int64_t price, uint32_t leaves,
+		      uint64_t now_ns)
+{
+	if (order >= r->order_capacity || !r->orders[order].live)
+		return;
+	if (leaves == 0) {
+		order_end(r, order, now_ns);
+		return;
+	}
+	struct ps_risk_order *o = &r->orders[order];
+	struct ps_risk_instr *ins = &r->instr[o->instrument];
+	unsigned side = o->side;
+
+	r->last_ns = PS_MAX(r->last_ns, now_ns);
+	ins->work_qty[side] += (int64_t)leaves - (int64_t)o->leaves;
+	r->work_notional[side] += (int64_t)leaves * price - (int64_t)o->leaves * o->price;
+	o->price = price;
+	o->leaves = leaves;
+	rescan(r, ins, side);
+}
+
 void ps_risk_on_reject(struct ps_risk *r, uint32_t order, uint64_t now_ns)
 {
 	order_end(r, order, now_ns);

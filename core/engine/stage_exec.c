@@ -720,9 +720,10 @@ void eng_exec_journal_adopted(struct eng_exec *x)
  * replace are the new open shares; FIX's opens with OrderQty less the
  * chain's CumQty, the raced fills included), but risk took those fills off
  * the shared order's leaves, and once its leaves reach zero risk drops the
- * replacement's later fills. Tell risk the venue's open shares again (a
- * new risk order if the old one has ended): risk's working shares must be
- * the venue's, or its self-trade band and limits guard orders that are gone.
+ * replacement's later fills. Tell risk the venue's open shares again
+ * (ps_risk_on_amend: no send is counted; a new risk order if the old one
+ * has ended): risk's working shares must be the venue's, or its self-trade
+ * band and limits guard orders that are gone.
  */
 static void resync_replaced(struct eng_exec *x, uint32_t h, const struct ps_ouch_accepted *a,
 			    uint64_t now)
@@ -734,16 +735,18 @@ static void resync_replaced(struct eng_exec *x, uint32_t h, const struct ps_ouch
 				      .instrument = o->instrument,
 				      .strategy_id = mt->strategy_id,
 				      .confidence_bp = 10000,
-				      .action = PS_ORDER_REPLACE,
+				      .action = PS_ORDER_NEW,
 				      .side = mt->side,
 				      .type = PS_ORDER_LIMIT,
 				      .tif = o->tif,
 				      .tag = mt->tag };
-	uint32_t r =
-	    mt->live ? ps_risk_on_send(x->risk, &in, mt->risk, h, now) : PS_RISK_ORDER_NONE;
+	uint32_t r = PS_RISK_ORDER_NONE;
 
-	if (r == PS_RISK_ORDER_NONE) {
-		in.action = PS_ORDER_NEW;
+	if (mt->live &&
+	    ps_risk_order_counts(x->risk, mt->risk, o->instrument, mt->side, mt->strategy_id)) {
+		ps_risk_on_amend(x->risk, mt->risk, a->price, a->shares, now);
+		r = a->shares ? mt->risk : PS_RISK_ORDER_NONE;
+	} else if (a->shares) {
 		r = ps_risk_on_send(x->risk, &in, PS_RISK_ORDER_NONE, h, now);
 	}
 	mt->risk = r;
@@ -895,15 +898,24 @@ void eng_exec_apply_msg(struct eng_exec *x, uint64_t seq, const struct ps_ouch_m
 		x->venue_rejects++;
 		o = ps_oms_order_get(&x->oms, h);
 		if (o->link != PS_OMS_NIL && working(ps_oms_order_get(&x->oms, o->link)->state)) {
-			/* A refused replacement: the original order still works. */
+			/* A refused replacement: the original order still works, at its
+			 * own price and open shares. Risk took the replacement's terms
+			 * when it was sent (one risk order carries the pair): give it the
+			 * original's back, or its working shares and self-trade band
+			 * would guard an order that does not exist. */
 			uint32_t orig = o->link;
+			const struct ps_oms_order *oo = ps_oms_order_get(&x->oms, orig);
+			struct eng_order_meta *om = &x->meta[orig];
 			x->meta[h].live = false;
-			tag_set(x, x->meta[orig].strategy_id, x->meta[orig].tag, orig);
-			if (live) {
-				const struct ps_oms_order *oo = ps_oms_order_get(&x->oms, orig);
+			if (om->live && ps_risk_order_counts(x->risk, om->risk, oo->instrument,
+							     om->side, om->strategy_id))
+				ps_risk_on_amend(x->risk, om->risk, oo->price, oo->qty - oo->filled,
+						 now);
+			om->race_qty = 0;
+			tag_set(x, om->strategy_id, om->tag, orig);
+			if (live)
 				report(x, h, PS_REPORT_REJECTED, o->price, 0, oo->qty - oo->filled,
 				       m->u.token_event.reason);
-			}
 			break;
 		}
 		if (x->meta[h].live) {

@@ -1286,6 +1286,13 @@ int ps_venue_control(struct ps_venue *v, const char *cmd, char *out, size_t out_
 		for (int i = 0; i < MAX_CONNS; i++)
 			if (v->conns[i])
 				conn_close(v, i, "disconnected by the control port");
+		uint32_t nfix = ps_venue__fix_disconnect(v->fix);
+		if (nfix) {
+			v->st.disconnects += nfix;
+			fprintf(stderr,
+				"venue: %u FIX connection%s disconnected by the control port\n",
+				nfix, nfix == 1 ? "" : "s");
+		}
 	} else if (strcmp(word, "status") != 0) {
 		snprintf(out, out_len,
 			 "error: unknown command '%s' (md_drop N, md_dup N, md_reorder N, "

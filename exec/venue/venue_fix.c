@@ -564,6 +564,11 @@ void ps_venue__fix_poll(struct venue_fix *f)
 		ps_fix_server_poll(&f->srv, 0);
 }
 
+uint32_t ps_venue__fix_disconnect(struct venue_fix *f)
+{
+	return f ? ps_fix_server_disconnect_all(&f->srv) : 0;
+}
+
 uint16_t ps_venue__fix_port(const struct venue_fix *f)
 {
 	return f ? f->srv.port : 0;

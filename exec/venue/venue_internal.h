@@ -31,6 +31,8 @@ int ps_venue__fix_create(struct ps_venue *v, const struct ps_venue_config *vc,
 void ps_venue__fix_destroy(struct venue_fix *f);
 /* Runs the FIX connections (non-blocking). */
 void ps_venue__fix_poll(struct venue_fix *f);
+/* Drops every FIX connection (the control port's disconnect). @return how many. */
+uint32_t ps_venue__fix_disconnect(struct venue_fix *f);
 /* An OUCH message venue.c sends user: mirrored on the user's FIX session. */
 void ps_venue__fix_on_ouch(struct venue_fix *f, int user, const uint8_t *msg, uint16_t len);
 uint16_t ps_venue__fix_port(const struct venue_fix *f);

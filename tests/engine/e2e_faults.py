@@ -102,6 +102,9 @@ def run(env):
     st = L.check_pnl(recs, summary)
     L.check(st["positions"][0]["pos"] == vp["net"], "engine position %d = venue's (%d)"
             % (st["positions"][0]["pos"], vp["net"]))
+    # The refused replaces left their orders as they were, in risk's view too.
+    L.check_replace_sizes(recs)
+    L.check_nothing_working(summary, vp)
 
 
 L.main(run)

@@ -264,6 +264,42 @@ static void test_risk_check_replace_swaps_working_quantity(void **state)
 	assert_reason(chk(f, 0, PS_SIDE_BUY, FX_PX, 100, T0), PS_RISK_OK);
 }
 
+/* A refused replace: the venue says the order still works at its old terms,
+ * and risk takes them back (working shares, self-trade band) without
+ * counting a send; leaves 0 ends the order. */
+static void test_risk_check_amend_restores_the_venues_terms(void **state)
+{
+	struct fx *f = *state;
+	struct ps_order_intent in;
+
+	set_i(f, 0, PS_RISK_I_MAX_LONG, 100);
+	set_g(f, PS_RISK_G_DUP_WINDOW_MS, 1000);
+	uint32_t h = send(f, 0, PS_SIDE_BUY, FX_PX, 100, T0);
+	in = intent(0, PS_SIDE_BUY, FX_PX + 300, 100);
+	in.action = PS_ORDER_REPLACE;
+	assert_reason(ps_risk_check(f->r, &in, h, T0), PS_RISK_OK);
+	assert_int_equal(ps_risk_on_send(f->r, &in, h, 0, T0), h);
+	assert_reason(chk(f, 0, PS_SIDE_SELL, FX_PX + 200, 1, T0), PS_RISK_SELF_TRADE);
+	assert_reason(chk(f, 0, PS_SIDE_BUY, FX_PX - 100, 1, T0), PS_RISK_MAX_LONG);
+	/* 54 of the original filled while the replace was in flight; then the
+	 * replace is refused: 46 work at the original price. */
+	ps_risk_on_amend(f->r, h, FX_PX, 46, T0 + MS);
+	assert_int_equal(f->r->instr[0].work_qty[PS_SIDE_BUY], 46);
+	assert_reason(chk(f, 0, PS_SIDE_SELL, FX_PX + 200, 1, T0 + MS), PS_RISK_OK);
+	assert_reason(chk(f, 0, PS_SIDE_SELL, FX_PX, 1, T0 + MS), PS_RISK_SELF_TRADE);
+	assert_reason(chk(f, 0, PS_SIDE_BUY, FX_PX - 100, 54, T0 + MS), PS_RISK_OK);
+	assert_reason(chk(f, 0, PS_SIDE_BUY, FX_PX - 100, 55, T0 + MS), PS_RISK_MAX_LONG);
+	/* No send counted: the earlier NEW is still the only duplicate. */
+	assert_reason(chk(f, 0, PS_SIDE_BUY, FX_PX, 46, T0 + MS), PS_RISK_OK);
+	assert_reason(chk(f, 0, PS_SIDE_BUY, FX_PX, 100, T0 + MS), PS_RISK_DUPLICATE);
+	ps_risk_on_amend(f->r, h, FX_PX, 0, T0 + 2 * MS);
+	assert_int_equal(f->r->instr[0].work_qty[PS_SIDE_BUY], 0);
+	assert_false(ps_risk_order_counts(f->r, h, 0, PS_SIDE_BUY, 0));
+	assert_reason(chk(f, 0, PS_SIDE_SELL, FX_PX, 1, T0 + 2 * MS), PS_RISK_OK);
+	ps_risk_on_amend(f->r, h, FX_PX, 10, T0 + 3 * MS); /* ended: nothing to amend */
+	assert_int_equal(f->r->instr[0].work_qty[PS_SIDE_BUY], 0);
+}
+
 static void test_risk_check_position_equity(void **state)
 {
 	struct fx *f = *state;
@@ -509,6 +545,7 @@ int main(void)
 		T(test_risk_check_duplicate_window),
 		T(test_risk_check_position_counts_in_flight),
 		T(test_risk_check_replace_swaps_working_quantity),
+		T(test_risk_check_amend_restores_the_venues_terms),
 		T(test_risk_check_position_equity),
 		T(test_risk_check_gross_and_net),
 		T(test_risk_check_open_positions_and_working),

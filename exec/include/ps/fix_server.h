@@ -75,6 +75,10 @@ PS_API struct ps_fix_session *ps_fix_server_add_session(struct ps_fix_server *sr
  * @return 0 or a negative errno from poll.
  */
 PS_API int ps_fix_server_poll(struct ps_fix_server *srv, int timeout_ms);
+/* Drops every connection at once, as a network failure would (no Logout):
+ * each session keeps its sequence numbers and stored messages for the next
+ * Logon. @return how many connections were closed. */
+PS_API uint32_t ps_fix_server_disconnect_all(struct ps_fix_server *srv);
 /* File descriptors a caller's own poll/epoll may watch (listen + conns).
  * @return how many were written to fds (at most cap). */
 PS_API uint32_t ps_fix_server_fds(const struct ps_fix_server *srv, int *fds, uint32_t cap);

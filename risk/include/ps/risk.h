@@ -566,6 +566,13 @@ PS_API uint32_t ps_risk_on_send(struct ps_risk *r, const struct ps_order_intent 
 PS_API void ps_risk_dup_forget(struct ps_risk *r, const struct ps_order_intent *in);
 /* The venue acknowledged the order: no limit changes (it already counts). */
 PS_API void ps_risk_on_ack(struct ps_risk *r, uint32_t order);
+/* The venue says the order works at price with leaves shares open, not at
+ * the terms risk last took from a send (a refused replace leaves the
+ * original as it was; a replacement opened with other shares than asked).
+ * Only the working quantity and the self-trade band change: no rate, no
+ * duplicate accounting. leaves 0 ends the order. */
+PS_API void ps_risk_on_amend(struct ps_risk *r, uint32_t order, int64_t price, uint32_t leaves,
+			     uint64_t now_ns);
 /* The venue rejected a NEW order, or the order was cancelled / expired: it stops counting. */
 PS_API void ps_risk_on_reject(struct ps_risk *r, uint32_t order, uint64_t now_ns);
 PS_API void ps_risk_on_cancel(struct ps_risk *r, uint32_t order, uint64_t now_ns);
