@@ -1,6 +1,7 @@
 /*
  * Property test: at least 1,000,000 random intents, sends, acks, rejects,
- * cancels, fills, marks, market-data updates, limit changes and operator
+ * cancels, amends to the venue's terms, sends taken back from the duplicate
+ * window, fills, marks, market-data updates, limit changes and operator
  * actions against a plain reference model written separately below (linear
  * scans, totals recomputed from scratch, no precomputation). Every verdict,
  * every position and PnL figure, equity, high-water mark, drawdown and the
@@ -687,7 +688,7 @@ static void test_risk_property_matches_reference(void **state)
 			uint32_t h = pick_live(m);
 			if (h != PS_RISK_ORDER_NONE)
 				ps_risk_on_ack(f->r, h);
-		} else if (dice < 680) { /* venue reject or cancel done */
+		} else if (dice < 640) { /* venue reject or cancel done */
 			uint32_t h = pick_live(m);
 			if (h == PS_RISK_ORDER_NONE)
 				continue;
@@ -696,6 +697,39 @@ static void test_risk_property_matches_reference(void **state)
 			else
 				ps_risk_on_cancel(f->r, h, now);
 			m->o[h].live = false;
+		} else if (dice < 665) { /* the venue's own terms (a refused replace) */
+			uint32_t h = pick_live(m);
+			if (h == PS_RISK_ORDER_NONE)
+				continue;
+			if (below(20) == 0)
+				h = (h + 1) % NO; /* maybe an order that has ended */
+			struct ref_order *o = &m->o[h];
+			int64_t px = rand_price(m, o->instr < NI ? o->instr : 0);
+			uint32_t leaves = below(5) == 0 ? 0 : (uint32_t)(1 + below(120));
+			ps_risk_on_amend(f->r, h, px, leaves, now);
+			if (o->live && leaves == 0) {
+				o->live = false;
+			} else if (o->live) {
+				o->price = px;
+				o->leaves = leaves;
+			}
+		} else if (dice < 680) { /* a send that never reached the market */
+			struct ps_order_intent in = last_new;
+			ps_risk_dup_forget(f->r, &in);
+			if (in.instrument < NI && in.side < 2) {
+				for (unsigned k = 1; k <= PS_RISK_DUP_SLOTS; k++) {
+					unsigned at =
+					    (m->send_next[in.instrument] + PS_RISK_DUP_SLOTS - k) %
+					    PS_RISK_DUP_SLOTS;
+					struct ref_send *d = &m->sends[in.instrument][at];
+					if (d->used && d->strat == in.strategy_id &&
+					    d->side == in.side && d->price == in.price &&
+					    d->qty == in.qty) {
+						d->used = false;
+						break;
+					}
+				}
+			}
 		} else if (dice < 820) { /* fill */
 			uint32_t h = pick_live(m);
 			if (h == PS_RISK_ORDER_NONE)
