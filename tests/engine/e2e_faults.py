@@ -2,11 +2,13 @@
 engine trades, one after another on the same run:
   1. dropped, duplicated and reordered market-data packets: the engine
      re-requests what it missed (gaps counted, recovered, nothing stale);
-  2. a disconnect: the engine logs in again with its next sequence number
+  2. the venue slow to answer: 20 ms, then 2.5 s (past order_timeout_ms,
+     so the OMS times requests out as unknown and takes the late answers);
+  3. a disconnect: the engine logs in again with its next sequence number
      and goes on; no fill lost;
-  3. rejected orders (the fresh orders after the reconnect): the engine
+  4. rejected orders (the fresh orders after the reconnect): the engine
      keeps running and counts them;
-  4. a withheld range (dropped packets whose re-requests go unanswered):
+  5. a withheld range (dropped packets whose re-requests go unanswered):
      the book is marked stale (an MD_STATUS record) and no order is sent
      after that point.
 At the end (clean stop) every fill and venue message is journaled once,
@@ -25,7 +27,7 @@ def metrics(path):
 
 
 def run(env):
-    env.start_venue(speed=1200, linger_s=30)
+    env.start_venue(speed=1000, linger_s=30)
     journal = os.path.join(env.work, "journal")
     mfile = os.path.join(env.work, "metrics.jsonl")
     eng = env.start_engine(env.engine_ini(
@@ -45,7 +47,16 @@ def run(env):
     L.check(m["md_stale"] == 0, "md faults: every gap recovered by re-request, nothing stale")
     L.check(eng.alive(), "engine still running")
 
-    # 2+3. a disconnect, with the venue rejecting half of the new orders: the
+    # 2. the venue answers late, then later than order_timeout_ms (2 s)
+    env.control("delay_us 20000")
+    time.sleep(2.0)
+    env.control("delay_us 2500000")
+    time.sleep(3.5)
+    env.control("delay_us 0")
+    time.sleep(0.5)
+    L.check(eng.alive(), "engine still running after the venue's late answers")
+
+    # 3+4. a disconnect, with the venue rejecting half of the new orders: the
     # engine logs in again from its next sequence number, cancels what it
     # cannot vouch for (cancel on disconnect), and the strategy's fresh
     # orders meet the rejects (the venue rejects new orders, not replaces).
@@ -59,7 +70,7 @@ def run(env):
     time.sleep(1.0)
     L.check(eng.alive(), "engine kept running through the disconnect and the venue rejects")
 
-    # 4. unrecoverable gap: drop a stretch and withhold its re-requests
+    # 5. unrecoverable gap: drop a stretch and withhold its re-requests
     st = env.control("status")
     seq = int(st["md_seq"])
     env.control("withhold %d 1000000000" % seq)
@@ -78,6 +89,9 @@ def run(env):
     L.check(sm and int(sm.group(1)) > 0 and int(sm.group(2)) > 0,
             "summary: %s gaps, %s messages recovered by re-request" % (sm.group(1), sm.group(2)))
     L.check(int(sm.group(3)) >= 1, "summary: stale %s (all after the withheld range)" % sm.group(3))
+    to = L.re.search(r"requests timed out\s+(\d+)", summary)
+    L.check(to is not None and int(to.group(1)) > 0,
+            "summary: %s requests timed out while the venue answered late" % (to.group(1) if to else 0))
     rj = L.re.search(r"rejects\s+(\d+) risk, (\d+) venue", summary)
     L.check(rj and int(rj.group(2)) > 0, "summary: %s venue rejects counted" % rj.group(2))
 
