@@ -208,7 +208,8 @@ struct eng_book {
 	uint64_t events, book_errors, intents, dropped_intents, reports;
 };
 
-#define ENG_REC_ADOPT 16
+#define ENG_REC_ADOPT  16
+#define ENG_SETTLE_MAX 1024
 struct eng_adopted {
 	uint32_t h, orig_h;
 	struct ps_order_intent intent;
@@ -257,6 +258,16 @@ struct eng_exec {
 	uint64_t adopted, risk_resyncs;
 	uint64_t replaces_dropped; /* original died with the replace in flight */
 	bool recovering;           /* eng_recover is replaying the journal */
+	/* Start-up reconciliation (stage_exec.c, settle_*): the orders an earlier
+	 * run left working, cancelled at the first catch-up; no intent is taken
+	 * until they are settled. settle_all: more than ENG_SETTLE_MAX of them. */
+	bool reconciled, settle_all;
+	uint32_t settle_n;
+	uint64_t settle_check_ns, settled_at_start;
+	struct eng_settle {
+		uint32_t h;
+		char token[PS_OUCH_TOKEN_LEN];
+	} settle[ENG_SETTLE_MAX];
 };
 
 struct eng_cold {

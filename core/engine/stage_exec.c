@@ -545,7 +545,8 @@ void eng_exec_on_b2e(struct eng_exec *x, const struct eng_b2e *m)
 	struct ps_order_intent in = m->u.intent;
 	x->intents++;
 	eng_count(x->e, ENG_C_INTENTS, 1);
-	if (ps_unlikely(x->fail_closed || !x->caught_up || eng_phase(x->e) >= ENG_STOP_EXEC)) {
+	if (ps_unlikely(x->fail_closed || !x->caught_up || x->settle_n || x->settle_all ||
+			eng_phase(x->e) >= ENG_STOP_EXEC)) {
 		report_intent(x, &in, x->fail_closed ? PS_EMISMATCH : PS_EDISCONNECTED, 0);
 		return;
 	}
@@ -933,16 +934,88 @@ void eng_exec_apply_msg(struct eng_exec *x, uint64_t seq, const struct ps_ouch_m
 	}
 }
 
+/* Live at the venue: working, or waiting for an answer to a request. */
+static bool unsettled(unsigned st)
+{
+	return working(st) || st == PS_OMS_STATE_PENDING_CANCEL || st == PS_OMS_STATE_PENDING_NEW ||
+	       st == PS_OMS_STATE_PENDING_REPLACE;
+}
+
 /* Orders still live at the venue (working, or waiting for a cancel answer). */
 static uint32_t working_orders(struct eng_exec *x)
 {
 	uint32_t n = 0;
-	for (uint32_t h = 0; h < x->oms.capacity; h++) {
-		unsigned st = ps_oms_order_get(&x->oms, h)->state;
-		n += working(st) || st == PS_OMS_STATE_PENDING_CANCEL ||
-		     st == PS_OMS_STATE_PENDING_NEW || st == PS_OMS_STATE_PENDING_REPLACE;
-	}
+	for (uint32_t h = 0; h < x->oms.capacity; h++)
+		n += unsettled(ps_oms_order_get(&x->oms, h)->state);
 	return n;
+}
+
+/*
+ * Start-up reconciliation, at the first catch-up of this process. Nothing
+ * is sent before it, so every order still live was sent by an earlier run,
+ * and this run's strategies know none of them: left working, they would
+ * quote against them (risk refusing the crossing ones as self-trades) and
+ * their answers would reach the strategies as answers about their own
+ * quotes. So they are cancelled, and no intent is taken until each is
+ * settled (cancelled, filled, or its cancel timed out). Cold path: once
+ * per run, then a check of the listed orders at most every millisecond.
+ */
+static void settle_start(struct eng_exec *x, uint64_t now)
+{
+	uint32_t hs[64], n;
+
+	x->reconciled = true;
+	while (
+	    (n = ps_oms_mass_cancel(&x->oms, PS_OMS_ALL_INSTRUMENTS, hs, PS_ARRAY_SIZE(hs), now)))
+		cancel_handles(x, hs, n, now);
+	for (uint32_t h = 0; h < x->oms.capacity; h++) {
+		const struct ps_oms_order *o = ps_oms_order_get(&x->oms, h);
+		/* Not live for us: a replacement the venue drops because its
+		 * original ended first (OUCH says nothing of it; its OMS entry only
+		 * times out). */
+		if (!unsettled(o->state) || !x->meta[h].live)
+			continue;
+		if (x->settle_n == ENG_SETTLE_MAX) {
+			x->settle_all = true;
+			continue;
+		}
+		x->settle[x->settle_n].h = h;
+		memcpy(x->settle[x->settle_n].token, o->token, PS_OUCH_TOKEN_LEN);
+		x->settle_n++;
+	}
+	x->settled_at_start = x->settle_n;
+	if (x->settle_all)
+		PS_LOG(PS_LOG_WARN,
+		       "more than %u orders of an earlier run still live at the venue: cancelling "
+		       "them before trading",
+		       x->settle_n);
+	else if (x->settle_n)
+		PS_LOG(
+		    PS_LOG_WARN,
+		    "%u orders of an earlier run still live at the venue: cancelling them before "
+		    "trading",
+		    x->settle_n);
+}
+
+static void settle_check(struct eng_exec *x, uint64_t now)
+{
+	uint32_t k = 0;
+
+	x->settle_check_ns = now + 1000000u;
+	for (uint32_t i = 0; i < x->settle_n; i++) {
+		const struct ps_oms_order *o = ps_oms_order_get(&x->oms, x->settle[i].h);
+		/* Still the same order (a settled slot may be reused) and live. */
+		if (unsettled(o->state) && x->meta[x->settle[i].h].live &&
+		    memcmp(o->token, x->settle[i].token, PS_OUCH_TOKEN_LEN) == 0)
+			x->settle[k++] = x->settle[i];
+	}
+	x->settle_n = k;
+	if (!k && x->settle_all && !working_orders(x))
+		x->settle_all = false;
+	if (!x->settle_n && !x->settle_all)
+		PS_LOG(PS_LOG_INFO,
+		       "reconciled: the %llu orders of an earlier run are settled; trading",
+		       (unsigned long long)x->settled_at_start);
 }
 
 static void on_msg(void *ctx, uint64_t seq, const uint8_t *msg, uint16_t len)
@@ -1034,6 +1107,8 @@ void eng_exec_session_event(struct eng_exec *x, int event, int err)
 		/* Orders whose fate the drop hid and the replay did not settle. */
 		while ((n = ps_oms_on_reconnect(&x->oms, now, hs, PS_ARRAY_SIZE(hs))))
 			cancel_handles(x, hs, n, now);
+		if (ps_unlikely(!x->reconciled) && !x->fail_closed)
+			settle_start(x, now);
 		break;
 	case PS_SOUP_CLIENT_EV_DISCONNECTED:
 	case PS_SOUP_CLIENT_EV_END_OF_SESSION:
@@ -1079,6 +1154,8 @@ int eng_exec_poll(struct eng_exec *x)
 	    (!e->cfg.journal_on || !jring_low_by(e, JOURNAL_ROOM)))
 		work += (int)(ps_likely(!x->fix) ? ps_soup_client_poll(&x->soup, now)
 						 : eng_fix_poll(x->fix, now));
+	if (ps_unlikely(x->settle_n || x->settle_all) && now >= x->settle_check_ns)
+		settle_check(x, now);
 	if ((n = ps_oms_poll_timeouts(&x->oms, now, hs, PS_ARRAY_SIZE(hs)))) {
 		work++;
 		for (uint32_t i = 0; i < n; i++) {

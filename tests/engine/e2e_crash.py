@@ -6,7 +6,10 @@ exactly the venue messages journaled (no fill lost, none applied twice),
 the fill count matches, and the segments written before the restart read
 back cleanly (recovery cut any torn tail). At the end a clean stop: no
 token reused, VENUE_MSG 1..N without a hole, every fill journaled once,
-positions equal to the venue's and the PnL adds up."""
+positions equal to the venue's and the PnL adds up. Half the runs have the
+venue answering 30 ms late, so kills land with requests in flight; each
+restart cancels what an earlier run left live before it trades, so at the
+end nothing is left working and no quote was refused as a self-trade."""
 import os
 import random
 import re
@@ -70,6 +73,9 @@ def run(env):
     t0 = time.time()
     kills = 0
     while kills < KILLS and time.time() - t0 < 40:
+        # Half the runs with the venue answering 30 ms late, so that kills
+        # also land with requests in flight (answered for the next run).
+        env.control("delay_us %d" % (30000 if rnd.random() < 0.5 else 0))
         eng = env.start_engine(ini)
         if rnd.random() < 0.25:
             # Anywhere in start-up: recovery, journal open, login, catch-up.
