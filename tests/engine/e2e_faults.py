@@ -36,16 +36,10 @@ def run(env):
     time.sleep(1.0)
 
     # 1. market-data faults, recovered by re-requests
-    for c in ("md_drop 40", "md_dup 40", "md_reorder 40"):
-        env.control(c)
-    time.sleep(3.0)
-    for c in ("md_drop 0", "md_dup 0", "md_reorder 0"):
-        env.control(c)
-    time.sleep(0.5)
+    L.md_faults(env, eng)
     m = metrics(mfile)
     L.check(m["md_gaps"] > 0, "md faults: %d gaps seen" % m["md_gaps"])
     L.check(m["md_stale"] == 0, "md faults: every gap recovered by re-request, nothing stale")
-    L.check(eng.alive(), "engine still running")
 
     # 2. the venue answers late, then later than order_timeout_ms (2 s)
     env.control("delay_us 20000")
@@ -71,24 +65,7 @@ def run(env):
     L.check(eng.alive(), "engine kept running through the disconnect and the venue rejects")
 
     # 5. unrecoverable gap: drop a stretch and withhold its re-requests
-    st = env.control("status")
-    seq = int(st["md_seq"])
-    env.control("withhold %d 1000000000" % seq)
-    env.control("md_drop 1000")
-    time.sleep(0.3)
-    env.control("md_drop 0")
-    L.check(eng.wait_err("could not be recovered", 10), "withheld range: the engine declares the gap unrecoverable")
-    time.sleep(2.0)
-
-    eng.kill(L.signal.SIGINT)
-    rc = eng.wait(20)
-    L.check(rc == 0, "perseus run stopped cleanly (exit %d)" % rc)
-    summary = eng.out()
-    print(summary, flush=True)
-    sm = L.re.search(r"gaps (\d+), recovered by re-request (\d+) msgs, stale (\d+)", summary)
-    L.check(sm and int(sm.group(1)) > 0 and int(sm.group(2)) > 0,
-            "summary: %s gaps, %s messages recovered by re-request" % (sm.group(1), sm.group(2)))
-    L.check(int(sm.group(3)) >= 1, "summary: stale %s (all after the withheld range)" % sm.group(3))
+    summary = L.unrecoverable_gap(env, eng)
     to = L.re.search(r"requests timed out\s+(\d+)", summary)
     L.check(to is not None and int(to.group(1)) > 0,
             "summary: %s requests timed out while the venue answered late" % (to.group(1) if to else 0))

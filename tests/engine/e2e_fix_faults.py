@@ -27,13 +27,7 @@ def run(env):
     time.sleep(1.0)
 
     # 1. market-data faults, recovered by re-requests
-    for c in ("md_drop 40", "md_dup 40", "md_reorder 40"):
-        env.control(c)
-    time.sleep(3.0)
-    for c in ("md_drop 0", "md_dup 0", "md_reorder 0"):
-        env.control(c)
-    time.sleep(0.5)
-    L.check(eng.alive(), "engine still running after the market-data faults")
+    L.md_faults(env, eng)
 
     # 2. the FIX connection dropped while the venue rejects half of the orders
     env.control("reject 500")
@@ -52,23 +46,7 @@ def run(env):
     L.check(eng.alive(), "engine kept running through the disconnect and the rejects")
 
     # 3. unrecoverable gap: drop a stretch and withhold its re-requests
-    seq = int(env.control("status")["md_seq"])
-    env.control("withhold %d 1000000000" % seq)
-    env.control("md_drop 1000")
-    time.sleep(0.3)
-    env.control("md_drop 0")
-    L.check(eng.wait_err("could not be recovered", 10), "withheld range: the engine declares the gap unrecoverable")
-    time.sleep(2.0)
-
-    eng.kill(L.signal.SIGINT)
-    rc = eng.wait(20)
-    L.check(rc == 0, "perseus run stopped cleanly (exit %d)" % rc)
-    summary = eng.out()
-    print(summary, flush=True)
-    sm = L.re.search(r"gaps (\d+), recovered by re-request (\d+) msgs, stale (\d+)", summary)
-    L.check(sm and int(sm.group(1)) > 0 and int(sm.group(2)) > 0 and int(sm.group(3)) >= 1,
-            "summary: %s gaps, %s messages recovered by re-request, stale %s"
-            % (sm.group(1), sm.group(2), sm.group(3)))
+    summary = L.unrecoverable_gap(env, eng)
     rj = L.re.search(r"rejects\s+(\d+) risk, (\d+) venue", summary)
     L.check(rj and int(rj.group(2)) > 0, "summary: %s venue rejects counted" % rj.group(2))
     rc, recs, err = env.dump(journal)

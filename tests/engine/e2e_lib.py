@@ -327,6 +327,42 @@ def pnl_from_fills(fills):
     return book
 
 
+def md_faults(env, eng):
+    """3 s of dropped, duplicated and reordered market-data packets (40
+    permille each) while the engine trades; it must keep running."""
+    for c in ("md_drop 40", "md_dup 40", "md_reorder 40"):
+        env.control(c)
+    time.sleep(3.0)
+    for c in ("md_drop 0", "md_dup 0", "md_reorder 0"):
+        env.control(c)
+    time.sleep(0.5)
+    check(eng.alive(), "engine still running after the market-data faults")
+
+
+def unrecoverable_gap(env, eng):
+    """A stretch of market data dropped with its re-requests withheld: the
+    engine must declare the gap unrecoverable (its books stale). Then it is
+    stopped with SIGINT and must exit 0. @return its summary."""
+    seq = int(env.control("status")["md_seq"])
+    env.control("withhold %d 1000000000" % seq)
+    env.control("md_drop 1000")
+    time.sleep(0.3)
+    env.control("md_drop 0")
+    check(eng.wait_err("could not be recovered", 10),
+          "withheld range: the engine declares the gap unrecoverable")
+    time.sleep(2.0)
+    eng.kill(signal.SIGINT)
+    rc = eng.wait(20)
+    check(rc == 0, "perseus run stopped cleanly (exit %d)" % rc)
+    summary = eng.out()
+    print(summary, flush=True)
+    sm = re.search(r"gaps (\d+), recovered by re-request (\d+) msgs, stale (\d+)", summary)
+    check(sm is not None and int(sm.group(1)) > 0 and int(sm.group(2)) > 0 and int(sm.group(3)) >= 1,
+          "summary: %s gaps, %s messages recovered by re-request, stale %s (after the withheld "
+          "range)" % (sm.groups() if sm else ("?", "?", "?")))
+    return summary
+
+
 def check_nothing_working(summary, vp, self_trades=True):
     """cancel_on_exit: every order is gone, in risk's view (the summary's
     working shares) and at the venue (vp: venue_position()). An order filled
