@@ -522,10 +522,10 @@ void ps_engine_print_summary(struct ps_engine *e, FILE *f)
 	if (x->adopted)
 		fprintf(f, "  %-26s %llu (sent, journal record lost in a crash)\n",
 			"orders adopted from venue", (unsigned long long)x->adopted);
-	if (x->oms.cnt.timeouts)
+	if (x->req_timeouts)
 		fprintf(
 		    f, "  %-26s %llu (no answer within order_timeout_ms: unknown until one came)\n",
-		    "requests timed out", (unsigned long long)x->oms.cnt.timeouts);
+		    "requests timed out", (unsigned long long)x->req_timeouts);
 	if (x->cancel_timeouts)
 		fprintf(f, "  %-26s %llu (the venue did not hold them)\n", "cancels unanswered",
 			(unsigned long long)x->cancel_timeouts);

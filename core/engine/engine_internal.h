@@ -240,6 +240,7 @@ struct eng_exec {
 	uint64_t intents, sent, cancels, replaces, risk_rejects, venue_rejects, fills, filled_qty;
 	uint64_t journal_waits, venue_msgs, unknown_msgs;
 	uint64_t cancel_timeouts; /* cancels never answered: order taken as gone */
+	uint64_t req_timeouts;    /* live requests unanswered within order_timeout_ms */
 	uint64_t reject_by_reason[64];
 	bool logged_in, caught_up, cancel_sent_at_exit;
 	uint64_t exit_deadline_ns;

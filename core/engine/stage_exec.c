@@ -1166,6 +1166,8 @@ int eng_exec_poll(struct eng_exec *x)
 			 * (its side would block our own quotes as a self-trade forever)
 			 * and tell the strategy its order is gone. */
 			const struct ps_oms_order *o = ps_oms_order_get(&x->oms, hs[i]);
+			/* A replacement the venue drops is never answered: not news. */
+			x->req_timeouts += x->meta[hs[i]].live;
 			if (x->caught_up && o->prev_state == PS_OMS_STATE_PENDING_CANCEL &&
 			    x->meta[hs[i]].live) {
 				order_ended(x, hs[i], true, now);
