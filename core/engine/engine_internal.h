@@ -261,10 +261,10 @@ struct eng_exec {
 	bool recovering;           /* eng_recover is replaying the journal */
 	/* Start-up reconciliation (stage_exec.c, settle_*): the orders an earlier
 	 * run left working, cancelled at the first catch-up; no intent is taken
-	 * until they are settled. settle_all: more than ENG_SETTLE_MAX of them. */
-	bool reconciled, settle_all;
+	 * while any is listed. settle_more: more than ENG_SETTLE_MAX of them. */
+	bool reconciled, settle_more;
 	uint32_t settle_n;
-	uint64_t settle_check_ns, settled_at_start;
+	uint64_t settle_check_ns, settle_total;
 	struct eng_settle {
 		uint32_t h;
 		char token[PS_OUCH_TOKEN_LEN];

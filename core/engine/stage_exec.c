@@ -545,7 +545,7 @@ void eng_exec_on_b2e(struct eng_exec *x, const struct eng_b2e *m)
 	struct ps_order_intent in = m->u.intent;
 	x->intents++;
 	eng_count(x->e, ENG_C_INTENTS, 1);
-	if (ps_unlikely(x->fail_closed || !x->caught_up || x->settle_n || x->settle_all ||
+	if (ps_unlikely(x->fail_closed || !x->caught_up || x->settle_n ||
 			eng_phase(x->e) >= ENG_STOP_EXEC)) {
 		report_intent(x, &in, x->fail_closed ? PS_EMISMATCH : PS_EDISCONNECTED, 0);
 		return;
@@ -715,44 +715,43 @@ void eng_exec_journal_adopted(struct eng_exec *x)
 }
 
 /*
- * The original order filled while its replace was in flight, or the venue
- * opened the replacement with other shares than we asked for. OUCH's
- * replacement still opens with the full replace size (the shares of a
- * replace are the new open shares; FIX's opens with OrderQty less the
- * chain's CumQty, the raced fills included), but risk took those fills off
- * the shared order's leaves, and once its leaves reach zero risk drops the
- * replacement's later fills. Tell risk the venue's open shares again
- * (ps_risk_on_amend: no send is counted; a new risk order if the old one
- * has ended): risk's working shares must be the venue's, or its self-trade
- * band and limits guard orders that are gone.
+ * Risk takes the venue's terms for order h: shares open at price. Risk
+ * carries an order and its replacement as one risk order and takes a
+ * replace's terms when it is sent, and fills racing a replace come off that
+ * shared order's leaves; the venue may then hold something else: a
+ * replacement opened with its full size (OUCH: the shares of a replace are
+ * the new open shares) or with OrderQty less the chain's CumQty (FIX), or
+ * the original at its own terms after a refused replace. Risk's working
+ * shares must be the venue's, or its self-trade band and limits guard orders
+ * that are gone. ps_risk_on_amend counts no send; a new risk order stands in
+ * if risk has already ended the old one (its leaves used up by the race).
  */
-static void resync_replaced(struct eng_exec *x, uint32_t h, const struct ps_ouch_accepted *a,
-			    uint64_t now)
+static void risk_take_venue_terms(struct eng_exec *x, uint32_t h, int64_t price, uint32_t shares,
+				  uint64_t now)
 {
 	struct eng_order_meta *mt = &x->meta[h];
 	const struct ps_oms_order *o = ps_oms_order_get(&x->oms, h);
-	struct ps_order_intent in = { .price = a->price,
-				      .qty = a->shares,
-				      .instrument = o->instrument,
-				      .strategy_id = mt->strategy_id,
-				      .confidence_bp = 10000,
-				      .action = PS_ORDER_NEW,
-				      .side = mt->side,
-				      .type = PS_ORDER_LIMIT,
-				      .tif = o->tif,
-				      .tag = mt->tag };
 	uint32_t r = PS_RISK_ORDER_NONE;
 
 	if (mt->live &&
 	    ps_risk_order_counts(x->risk, mt->risk, o->instrument, mt->side, mt->strategy_id)) {
-		ps_risk_on_amend(x->risk, mt->risk, a->price, a->shares, now);
-		r = a->shares ? mt->risk : PS_RISK_ORDER_NONE;
-	} else if (a->shares) {
+		ps_risk_on_amend(x->risk, mt->risk, price, shares, now);
+		r = shares ? mt->risk : PS_RISK_ORDER_NONE;
+	} else if (shares) {
+		struct ps_order_intent in = { .price = price,
+					      .qty = shares,
+					      .instrument = o->instrument,
+					      .strategy_id = mt->strategy_id,
+					      .confidence_bp = 10000,
+					      .action = PS_ORDER_NEW,
+					      .side = mt->side,
+					      .type = PS_ORDER_LIMIT,
+					      .tif = o->tif,
+					      .tag = mt->tag };
 		r = ps_risk_on_send(x->risk, &in, PS_RISK_ORDER_NONE, h, now);
 	}
 	mt->risk = r;
 	mt->live = r != PS_RISK_ORDER_NONE;
-	x->risk_resyncs++;
 }
 
 void eng_exec_apply(struct eng_exec *x, uint64_t seq, const uint8_t *msg, uint16_t len, bool live)
@@ -806,8 +805,13 @@ void eng_exec_apply_msg(struct eng_exec *x, uint64_t seq, const struct ps_ouch_m
 			x->meta[oh].live = false; /* the risk order carries on as the replacement */
 			tag_clear(x, oh);
 			tag_set(x, x->meta[h].strategy_id, x->meta[h].tag, h);
-			if (ps_unlikely(x->meta[oh].race_qty || m->u.accepted.shares != asked))
-				resync_replaced(x, h, &m->u.accepted, now);
+			/* The original filled while the replace was in flight, or the
+			 * venue opened the replacement with other shares than asked. */
+			if (ps_unlikely(x->meta[oh].race_qty || m->u.accepted.shares != asked)) {
+				risk_take_venue_terms(x, h, m->u.accepted.price,
+						      m->u.accepted.shares, now);
+				x->risk_resyncs++;
+			}
 		}
 		if (live)
 			report(x, h, PS_REPORT_REPLACED, m->u.accepted.price, 0,
@@ -900,18 +904,12 @@ void eng_exec_apply_msg(struct eng_exec *x, uint64_t seq, const struct ps_ouch_m
 		o = ps_oms_order_get(&x->oms, h);
 		if (o->link != PS_OMS_NIL && working(ps_oms_order_get(&x->oms, o->link)->state)) {
 			/* A refused replacement: the original order still works, at its
-			 * own price and open shares. Risk took the replacement's terms
-			 * when it was sent (one risk order carries the pair): give it the
-			 * original's back, or its working shares and self-trade band
-			 * would guard an order that does not exist. */
+			 * own price and open shares, which risk takes back. */
 			uint32_t orig = o->link;
 			const struct ps_oms_order *oo = ps_oms_order_get(&x->oms, orig);
 			struct eng_order_meta *om = &x->meta[orig];
 			x->meta[h].live = false;
-			if (om->live && ps_risk_order_counts(x->risk, om->risk, oo->instrument,
-							     om->side, om->strategy_id))
-				ps_risk_on_amend(x->risk, om->risk, oo->price, oo->qty - oo->filled,
-						 now);
+			risk_take_venue_terms(x, orig, oo->price, oo->qty - oo->filled, now);
 			om->race_qty = 0;
 			tag_set(x, om->strategy_id, om->tag, orig);
 			if (live)
@@ -960,6 +958,29 @@ static uint32_t working_orders(struct eng_exec *x)
  * settled (cancelled, filled, or its cancel timed out). Cold path: once
  * per run, then a check of the listed orders at most every millisecond.
  */
+
+/* Lists the orders live at the venue for us, up to ENG_SETTLE_MAX
+ * (settle_more: there were more; listed again once these are settled). A
+ * replacement the venue drops because its original ended first is not live
+ * for us (OUCH says nothing of it; its OMS entry only times out). */
+static void settle_collect(struct eng_exec *x)
+{
+	x->settle_more = false;
+	for (uint32_t h = 0; h < x->oms.capacity; h++) {
+		const struct ps_oms_order *o = ps_oms_order_get(&x->oms, h);
+		if (!unsettled(o->state) || !x->meta[h].live)
+			continue;
+		if (x->settle_n == ENG_SETTLE_MAX) {
+			x->settle_more = true;
+			break;
+		}
+		x->settle[x->settle_n].h = h;
+		memcpy(x->settle[x->settle_n].token, o->token, PS_OUCH_TOKEN_LEN);
+		x->settle_n++;
+		x->settle_total++;
+	}
+}
+
 static void settle_start(struct eng_exec *x, uint64_t now)
 {
 	uint32_t hs[64], n;
@@ -968,23 +989,8 @@ static void settle_start(struct eng_exec *x, uint64_t now)
 	while (
 	    (n = ps_oms_mass_cancel(&x->oms, PS_OMS_ALL_INSTRUMENTS, hs, PS_ARRAY_SIZE(hs), now)))
 		cancel_handles(x, hs, n, now);
-	for (uint32_t h = 0; h < x->oms.capacity; h++) {
-		const struct ps_oms_order *o = ps_oms_order_get(&x->oms, h);
-		/* Not live for us: a replacement the venue drops because its
-		 * original ended first (OUCH says nothing of it; its OMS entry only
-		 * times out). */
-		if (!unsettled(o->state) || !x->meta[h].live)
-			continue;
-		if (x->settle_n == ENG_SETTLE_MAX) {
-			x->settle_all = true;
-			continue;
-		}
-		x->settle[x->settle_n].h = h;
-		memcpy(x->settle[x->settle_n].token, o->token, PS_OUCH_TOKEN_LEN);
-		x->settle_n++;
-	}
-	x->settled_at_start = x->settle_n;
-	if (x->settle_all)
+	settle_collect(x);
+	if (x->settle_more)
 		PS_LOG(PS_LOG_WARN,
 		       "more than %u orders of an earlier run still live at the venue: cancelling "
 		       "them before trading",
@@ -1010,12 +1016,12 @@ static void settle_check(struct eng_exec *x, uint64_t now)
 			x->settle[k++] = x->settle[i];
 	}
 	x->settle_n = k;
-	if (!k && x->settle_all && !working_orders(x))
-		x->settle_all = false;
-	if (!x->settle_n && !x->settle_all)
+	if (!k && x->settle_more)
+		settle_collect(x);
+	if (!x->settle_n)
 		PS_LOG(PS_LOG_INFO,
 		       "reconciled: the %llu orders of an earlier run are settled; trading",
-		       (unsigned long long)x->settled_at_start);
+		       (unsigned long long)x->settle_total);
 }
 
 static void on_msg(void *ctx, uint64_t seq, const uint8_t *msg, uint16_t len)
@@ -1154,7 +1160,7 @@ int eng_exec_poll(struct eng_exec *x)
 	    (!e->cfg.journal_on || !jring_low_by(e, JOURNAL_ROOM)))
 		work += (int)(ps_likely(!x->fix) ? ps_soup_client_poll(&x->soup, now)
 						 : eng_fix_poll(x->fix, now));
-	if (ps_unlikely(x->settle_n || x->settle_all) && now >= x->settle_check_ns)
+	if (ps_unlikely(x->settle_n) && now >= x->settle_check_ns)
 		settle_check(x, now);
 	if ((n = ps_oms_poll_timeouts(&x->oms, now, hs, PS_ARRAY_SIZE(hs)))) {
 		work++;

@@ -74,7 +74,7 @@ def run(env):
     eng, out, _ = start(env, ini, "engine 1", 0)
     L.check(out == 1, "engine 1 starts the FIX session at 1")
     L.check(trading(env, 10, 15), "engine 1 trades")
-    for attempt in range(5):
+    for _ in range(5):
         what = "engine %d" % env.engine_n
         end = time.time() + 15
         while env.venue_position()["working"] == 0 and time.time() < end:

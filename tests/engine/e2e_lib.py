@@ -363,22 +363,21 @@ def unrecoverable_gap(env, eng):
     return summary
 
 
-def check_nothing_working(summary, vp, self_trades=True):
+def check_nothing_working(summary, vp):
     """cancel_on_exit: every order is gone, in risk's view (the summary's
     working shares) and at the venue (vp: venue_position()). An order filled
     or cancelled while a replace of it was in flight must not leave its
-    dropped replacement counted as working. self_trades: also require that
-    no order was refused as a self-trade (risk's working orders are the
-    venue's, and the market maker never crosses its own quotes)."""
+    dropped replacement counted as working. And no order was refused as a
+    self-trade (risk's working orders are the venue's, and the market maker
+    never crosses its own quotes)."""
     m = re.search(r"position\s+AMZN -?\d+ shares, working buy (\d+) sell (\d+)", summary)
     check(m is not None and m.group(1) == "0" and m.group(2) == "0",
           "no shares left working in risk after cancel_on_exit (%s)"
           % (" ".join(m.group(0).split()) if m else "no position line in the summary"))
     check(vp["working"] == 0, "the venue holds no working order of the user after "
           "cancel_on_exit (%d)" % vp["working"])
-    if self_trades:
-        check(re.search(r"SELF_TRADE", summary) is None,
-              "no order refused as a self-trade (the market maker never crosses its own quotes)")
+    check(re.search(r"SELF_TRADE", summary) is None,
+          "no order refused as a self-trade (the market maker never crosses its own quotes)")
 
 
 def finish_day(env, eng, journal):
@@ -400,7 +399,7 @@ def check_replace_sizes(recs, fix=False):
     opens with the shares we asked for. OUCH: exactly (a replace's shares
     are the new open shares). FIX: less what the original filled while the
     replace was in flight, since OrderQty counts the fills of the whole
-    chain of orders it continues (CumQty). @return how many were checked."""
+    chain of orders it continues (CumQty)."""
     sent = {}  # replacement token -> (index of its ORDER_SENT, original token, qty)
     checked = 0
     for i, r in enumerate(recs):
@@ -416,7 +415,6 @@ def check_replace_sizes(recs, fix=False):
             checked += 1
     check(checked > 0, "%d accepted replaces opened with the shares asked for%s"
           % (checked, " (less the fills that raced them)" if fix else ""))
-    return checked
 
 
 def check_venue_msgs(recs, n_venue):
