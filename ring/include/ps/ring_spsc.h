@@ -33,15 +33,19 @@
  * lowest latency and is what the empty check must do anyway.
  *
  * Throughput: a producer that re-read the head only when its copy said
- * "full" ran ahead of the consumer and then swung the ring between full and
- * empty (0.13-0.24 failed enqueues and 0.07-0.17 failed dequeues per item).
- * Re-reading it whenever less than half looks free keeps the two sides
- * flowing: 8-byte single-item throughput 39.7M/s against 27.7M/s (medians of
- * 4 interleaved runs; 1.4-1.9x in every interleaved set here), 64-byte single
- * and 8-byte burst-32 no lower (16.7 vs 15.8M/s, 490 vs 436M/s). Re-reading
- * on every enqueue was no faster than at half (47.9 vs 46.3M/s) and would put
- * a read of the consumer's line on a near-empty ring's critical path; at a
- * quarter or an eighth the gain shrank to 35 and 28M/s.
+ * "full" kept the ring swinging between its edges (0.07-0.24 failed enqueues
+ * and as many failed dequeues per item), and sampled fill levels put it
+ * empty or under 64 items a quarter to a half of the time: the consumer then
+ * reads the lines the producer is writing. Re-reading whenever less than
+ * half looks free keeps it between half and almost full (80-97% of samples
+ * in every run), where the consumer reads lines written long ago: 8-byte
+ * single-item throughput 39.7M/s against 27.7M/s (medians of 4 interleaved
+ * runs; 1.4-2.0x in each interleaved set), 64-byte single and 8-byte
+ * burst-32 no lower (16.7 vs 15.8M/s, 490 vs 436M/s). Re-reading on every
+ * enqueue was no faster than at half (47.9 vs 46.3M/s) and would put a read
+ * of the consumer's line on a near-empty ring's critical path; at a quarter
+ * or an eighth the gain shrank to 35 and 28M/s. (Variants and figures:
+ * bench/HISTORY.md.)
  *
  * Latency: once the consumer has found the ring empty
  * PS_RING_SPSC_IDLE_PREFETCH times in a row, each further empty poll also
