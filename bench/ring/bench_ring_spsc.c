@@ -522,82 +522,91 @@ static void rtt_report(struct ps_bench *b, uint64_t n)
 }
 
 /*
- * RTT(name, impl, ENQ, DEQ): the echo thread moves every 8-byte item from
- * ring a to ring b; the bench thread stamps rdtsc, sends, waits for the echo
- * and records the round trip. One iteration is one round trip.
+ * RTT(name, impl, esize, ENQ, DEQ): the echo thread moves every esize-byte
+ * item from ring a to ring b; the bench thread stamps rdtsc, writes the item
+ * word by word (as a producer builds an event just before it sends it),
+ * sends, waits for the echo and records the round trip. One iteration is one
+ * round trip.
  */
-#define RTT(name, impl, ENQ, DEQ)                                                      \
-	static void *name##_echo(void *arg)                                            \
-	{                                                                              \
-		struct run *r = arg;                                                   \
-		uint64_t v;                                                            \
-                                                                                       \
-		pin_self(&r->allowed, 0);                                              \
-		run_set(&r->ready);                                                    \
-		while (!run_stopped(r)) {                                              \
-			if (!DEQ(&r->a, &v)) {                                         \
-				RTT_SPIN();                                            \
-				continue;                                              \
-			}                                                              \
-			while (!ENQ(&r->b, &v))                                        \
-				relax();                                               \
-		}                                                                      \
-		return NULL;                                                           \
-	}                                                                              \
-	static void name(struct ps_bench *b)                                           \
-	{                                                                              \
-		struct run *r = NULL;                                                  \
-		uint64_t n, total = 0, v = 0;                                          \
-		const char *why;                                                       \
-		cpu_set_t saved;                                                       \
-		pthread_t t;                                                           \
-                                                                                       \
-		tsc_per_ns();                                                          \
-		if (posix_memalign((void **)&r, 64, sizeof(*r)) != 0) {                \
-			ps_bench_skip(b, "out of memory");                             \
-			return;                                                        \
-		}                                                                      \
-		memset(r, 0, sizeof(*r));                                              \
-		why = q_init(&r->a, (impl), 8);                                        \
-		if (why == NULL)                                                       \
-			why = q_init(&r->b, (impl), 8);                                \
-		if (why != NULL || run_start(r, &t, name##_echo, &saved) != 0) {       \
-			ps_bench_skip(b, why != NULL ? why : "pthread_create failed"); \
-			q_fini(&r->a, (impl));                                         \
-			q_fini(&r->b, (impl));                                         \
-			free(r);                                                       \
-			return;                                                        \
-		}                                                                      \
-		while ((n = ps_bench_batch(b, 1u << 14)) != 0) {                       \
-			for (uint64_t i = 0; i < n; i++) {                             \
-				uint64_t t0 = tsc(), back = 0;                         \
-                                                                                       \
-				v++;                                                   \
-				while (!ENQ(&r->a, &v))                                \
-					relax();                                       \
-				while (!DEQ(&r->b, &back))                             \
-					RTT_SPIN();                                    \
-				rtt_samples[(total + i) % RTT_SAMPLES] = tsc() - t0;   \
-				v = back;                                              \
-			}                                                              \
-			total += n;                                                    \
-		}                                                                      \
-		run_finish(r, t, &saved);                                              \
-		ps_bench_keep(&v);                                                     \
-		rtt_report(b, total);                                                  \
-		ps_bench_items(b, (int64_t)total);                                     \
-		q_fini(&r->a, (impl));                                                 \
-		q_fini(&r->b, (impl));                                                 \
-		free(r);                                                               \
+#define RTT(name, impl, esize, ENQ, DEQ)                                                \
+	static void *name##_echo(void *arg)                                             \
+	{                                                                               \
+		struct run *r = arg;                                                    \
+		alignas(64) uint64_t v[(esize) / 8];                                    \
+                                                                                        \
+		pin_self(&r->allowed, 0);                                               \
+		run_set(&r->ready);                                                     \
+		while (!run_stopped(r)) {                                               \
+			if (!DEQ(&r->a, v)) {                                           \
+				RTT_SPIN();                                             \
+				continue;                                               \
+			}                                                               \
+			while (!ENQ(&r->b, v))                                          \
+				relax();                                                \
+		}                                                                       \
+		return NULL;                                                            \
+	}                                                                               \
+	static void name(struct ps_bench *b)                                            \
+	{                                                                               \
+		struct run *r = NULL;                                                   \
+		alignas(64) uint64_t v[(esize) / 8] = { 0 }, back[(esize) / 8] = { 0 }; \
+		uint64_t n, total = 0;                                                  \
+		const char *why;                                                        \
+		cpu_set_t saved;                                                        \
+		pthread_t t;                                                            \
+                                                                                        \
+		tsc_per_ns();                                                           \
+		if (posix_memalign((void **)&r, 64, sizeof(*r)) != 0) {                 \
+			ps_bench_skip(b, "out of memory");                              \
+			return;                                                         \
+		}                                                                       \
+		memset(r, 0, sizeof(*r));                                               \
+		why = q_init(&r->a, (impl), (esize));                                   \
+		if (why == NULL)                                                        \
+			why = q_init(&r->b, (impl), (esize));                           \
+		if (why != NULL || run_start(r, &t, name##_echo, &saved) != 0) {        \
+			ps_bench_skip(b, why != NULL ? why : "pthread_create failed");  \
+			q_fini(&r->a, (impl));                                          \
+			q_fini(&r->b, (impl));                                          \
+			free(r);                                                        \
+			return;                                                         \
+		}                                                                       \
+		while ((n = ps_bench_batch(b, 1u << 14)) != 0) {                        \
+			for (uint64_t i = 0; i < n; i++) {                              \
+				uint64_t t0 = tsc(), seq = back[0] + 1;                 \
+                                                                                        \
+				for (uint32_t w = 0; w < (esize) / 8; w++)              \
+					v[w] = seq + w;                                 \
+				while (!ENQ(&r->a, v))                                  \
+					relax();                                        \
+				while (!DEQ(&r->b, back))                               \
+					RTT_SPIN();                                     \
+				rtt_samples[(total + i) % RTT_SAMPLES] = tsc() - t0;    \
+			}                                                               \
+			total += n;                                                     \
+		}                                                                       \
+		run_finish(r, t, &saved);                                               \
+		ps_bench_keep(back);                                                    \
+		rtt_report(b, total);                                                   \
+		ps_bench_items(b, (int64_t)total);                                      \
+		q_fini(&r->a, (impl));                                                  \
+		q_fini(&r->b, (impl));                                                  \
+		free(r);                                                                \
 	}
 
-RTT(bench_ring_rtt_perseus_8, IMPL_PERSEUS, ps_enq, ps_deq)
-RTT(bench_ring_rtt_ck_8, IMPL_CK, ck_enq8, ck_deq8)
+RTT(bench_ring_rtt_perseus_8, IMPL_PERSEUS, 8, ps_enq, ps_deq)
+RTT(bench_ring_rtt_perseus_64, IMPL_PERSEUS, 64, ps_enq, ps_deq)
+RTT(bench_ring_rtt_ck_8, IMPL_CK, 8, ck_enq8, ck_deq8)
+RTT(bench_ring_rtt_ck_64, IMPL_CK, 64, ck_enq64, ck_deq64)
 PS_BENCH("ring/rtt/perseus/8B", bench_ring_rtt_perseus_8, 0, PS_BENCH_F_REAL_TIME);
+PS_BENCH("ring/rtt/perseus/64B", bench_ring_rtt_perseus_64, 0, PS_BENCH_F_REAL_TIME);
 PS_BENCH("ring/rtt/ck_ring/8B", bench_ring_rtt_ck_8, 0, PS_BENCH_F_REAL_TIME);
+PS_BENCH("ring/rtt/ck_ring/64B", bench_ring_rtt_ck_64, 0, PS_BENCH_F_REAL_TIME);
 #ifdef PS_HAVE_DPDK
-RTT(bench_ring_rtt_rte_8, IMPL_RTE, rte_enq8, rte_deq8)
+RTT(bench_ring_rtt_rte_8, IMPL_RTE, 8, rte_enq8, rte_deq8)
+RTT(bench_ring_rtt_rte_64, IMPL_RTE, 64, rte_enq64, rte_deq64)
 PS_BENCH("ring/rtt/rte_ring/8B", bench_ring_rtt_rte_8, 0, PS_BENCH_F_REAL_TIME);
+PS_BENCH("ring/rtt/rte_ring/64B", bench_ring_rtt_rte_64, 0, PS_BENCH_F_REAL_TIME);
 #endif
 
 /* ---- byte ring: log-record-sized writes ------------------------------------ */

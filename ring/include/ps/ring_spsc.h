@@ -21,9 +21,8 @@
  *
  * Copies: the slot length is fixed at init. The common 8- and 64-byte lengths
  * (and 16, 32) are copied with constant-size moves picked by a switch that
- * always predicts the same way (64 bytes as eight 8-byte moves, so a load
- * never straddles the producer's own recent stores: see ps_ring__copy64);
- * other lengths use a memcpy of slot_len bytes.
+ * always predicts the same way (see ps_ring__copy1); other lengths use a
+ * memcpy of slot_len bytes.
  *
  * Worst cases: with 8-byte slots, eight slots share a cache line, so a
  * consumer that runs right behind the producer reads lines the producer is
@@ -182,44 +181,29 @@ static inline const void *ps_ring__launder_c(const void *p)
 	return p;
 }
 
-/* Enqueue's 64-byte copy: eight 8-byte moves, not one or two vector moves.
- * A producer has usually just written the object field by field, and those
- * stores are still in the store buffer: a load wider than each of them
- * cannot take its bytes from there and waits until they reach L1 (a
- * store-forwarding stall on every enqueue), while 8-byte loads each forward
- * from their store. Single-item 64-byte throughput, interleaved pairs on
- * this 2-vCPU VM, which shows two regimes: where the two threads run on
- * separate cores (rte_ring 64-72M/s), one vector copy gave 66-78M/s (0.99 to
- * 1.13x rte_ring) and this 87-94M/s (1.29-1.45x); where they share one
- * core's execution units (rte_ring 8-10M/s), the vector copy's fewer uops
- * win (18-23M/s against 13-16M/s), yet this stays 1.3-1.7x rte_ring. Pinned
- * hot threads on their own cores are the case that matters. (Dequeue reads
- * slots another core wrote long ago: no such stall, so it keeps the vector
- * copy.) The empty asm keeps the compiler from merging the moves back into
- * vectors. */
-static inline void ps_ring__copy64(void *dst, const void *src)
-{
-	uint64_t w[8];
-
-	for (int i = 0; i < 8; i++) {
-		__builtin_memcpy(&w[i], (const uint8_t *)src + 8 * i, 8);
-		__asm__("" : "+r"(w[i]));
-	}
-	for (int i = 0; i < 8; i++)
-		__builtin_memcpy((uint8_t *)dst + 8 * i, &w[i], 8);
-}
-
-/* Copy one slot (in: enqueue, from the caller's object). slot_len never
- * changes, so these branches always predict; 8 and 64 are tested first, and
- * each case is a constant-size copy the compiler turns into a few moves. */
-static inline void ps_ring__copy1(void *dst, const void *src, uint32_t len, bool in)
+/* Copy one slot. slot_len never changes, so these branches always predict;
+ * 8 and 64 are tested first, and each case is a constant-size copy the
+ * compiler turns into a few moves (64 bytes: one or two vector moves).
+ *
+ * A 64-byte vector load of an object the producer has just written field by
+ * field cannot take its bytes from those stores and waits until they reach L1
+ * (a store-forwarding stall); eight 8-byte moves avoid that, but put eight
+ * stores per slot in the store buffer instead of one or two, and the slot
+ * lines must be fetched back from the consumer's cache. Which costs more
+ * depends on where the VM's two vCPUs run (bench/HISTORY.md): single-item
+ * 64-byte throughput, interleaved on 2026-12-07, vector 21-36M/s against
+ * 8-byte moves 15-18M/s (rte_ring 18-43M/s in the same runs), and the 64-byte
+ * round trip (an object written word by word before each send, the stall's
+ * case) no slower, p50 451-487 against 464-512 ns; an earlier period
+ * had shown the opposite where rte_ring ran at 64-72M/s (8-byte moves 87-94,
+ * vector 66-78M/s) and the vector copy ahead where rte_ring ran at 8-10M/s
+ * (18-23 against 13-16M/s). Two regimes of three favour the vector copy. */
+static inline void ps_ring__copy1(void *dst, const void *src, uint32_t len)
 {
 	dst = ps_ring__launder(dst);
 	src = ps_ring__launder_c(src);
 	if (ps_ring_likely(len == 8))
 		__builtin_memcpy(dst, src, 8);
-	else if (ps_ring_likely(len == 64) && in)
-		ps_ring__copy64(dst, src);
 	else if (ps_ring_likely(len == 64))
 		__builtin_memcpy(dst, src, 64);
 	else if (len == 16)
@@ -290,7 +274,7 @@ static inline bool ps_ring_spsc_enqueue(struct ps_ring_spsc *r, const void *obj)
 	if (ps_ring_unlikely(ps_ring__prod_free(r, tail, 1) == 0))
 		return false;
 	ps_ring__copy1(r->prod.slots + (size_t)(tail & r->prod.mask) * r->prod.slot_len, obj,
-		       r->prod.slot_len, true);
+		       r->prod.slot_len);
 	ps_ring__prod_publish(r, tail + 1);
 	return true;
 }
@@ -430,7 +414,7 @@ static inline bool ps_ring_spsc_dequeue(struct ps_ring_spsc *r, void *obj)
 	if (ps_ring__cons_avail(r, head, 1) == 0)
 		return false;
 	ps_ring__copy1(obj, r->cons.slots + (size_t)(head & r->cons.mask) * r->cons.slot_len,
-		       r->cons.slot_len, false);
+		       r->cons.slot_len);
 	ps_ring__cons_publish(r, head + 1);
 	return true;
 }
