@@ -342,6 +342,14 @@ static void run_finish(struct run *r, pthread_t t, const cpu_set_t *saved)
 	pthread_setaffinity_np(pthread_self(), sizeof(*saved), saved);
 }
 
+/* Ends a run of run_new (ring b is zeroed memory where it was not used). */
+static void run_free(struct run *r, enum impl impl)
+{
+	q_fini(&r->a, impl);
+	q_fini(&r->b, impl);
+	free(r);
+}
+
 /* A run over one ring (a) or two (a and b) of esize-byte items, with fn
  * started on CPU #0; NULL (the benchmark skipped, nothing left behind) when
  * memory, a ring or the thread cannot be had. */
@@ -361,10 +369,7 @@ static struct run *run_new(struct ps_bench *b, enum impl impl, uint32_t esize, b
 		why = q_init(&r->b, impl, esize);
 	if (why != NULL || run_start(r, t, fn, saved) != 0) {
 		ps_bench_skip(b, why != NULL ? why : "pthread_create failed");
-		q_fini(&r->a, impl);
-		if (two)
-			q_fini(&r->b, impl);
-		free(r);
+		run_free(r, impl);
 		return NULL;
 	}
 	return r;
@@ -437,12 +442,10 @@ static struct run *run_new(struct ps_bench *b, enum impl impl, uint32_t esize, b
 		run_finish(r, t, &saved);                                                        \
 		ps_bench_keep(&sum);                                                             \
 		ps_bench_items(b, (int64_t)total);                                               \
-		/* Which edge the run sat on: failed enqueues (full) and\
-		 * dequeues (empty) per item moved. */                        \
+		/* Which edge the run sat on: failed enqueues (full), dequeues (empty). */       \
 		ps_bench_counter(b, "full_per_item", (double)r->helper_waits / (double)total);   \
 		ps_bench_counter(b, "empty_per_item", (double)waits / (double)total);            \
-		q_fini(&r->a, (impl));                                                           \
-		free(r);                                                                         \
+		run_free(r, (impl));                                                             \
 	}
 
 /* Single-item calls presented through the n-item shape used by TPUT. */
@@ -594,9 +597,7 @@ static void rtt_report(struct ps_bench *b, uint64_t n)
 		ps_bench_keep(back);                                                 \
 		rtt_report(b, total);                                                \
 		ps_bench_items(b, (int64_t)total);                                   \
-		q_fini(&r->a, (impl));                                               \
-		q_fini(&r->b, (impl));                                               \
-		free(r);                                                             \
+		run_free(r, (impl));                                                 \
 	}
 
 RTT(bench_ring_rtt_perseus_8, IMPL_PERSEUS, 8, ps_enq, ps_deq)

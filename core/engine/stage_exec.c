@@ -939,7 +939,7 @@ static bool unsettled(unsigned st)
 	       st == PS_OMS_STATE_PENDING_REPLACE;
 }
 
-/* Orders still live at the venue (working, or waiting for a cancel answer). */
+/* Orders still live at the venue (working, or waiting for an answer). */
 static uint32_t working_orders(struct eng_exec *x)
 {
 	uint32_t n = 0;
