@@ -8,6 +8,10 @@
  *                                       request / cancel reject, alternating;
  *                                       each also links or unlinks the timeout
  *                                       list) (goal <= 30 ns)
+ *   exec/oms/perseus/find               the order a venue answer names, by
+ *                                       token: 17,000 live orders (a demo
+ *                                       run's) in the engine's 65,536-order
+ *                                       table, looked up in scattered order
  *   exec/rtt/uring/enter_accept         Enter Order sent -> Accepted received
  *   exec/rtt/blocking/enter_accept      over loopback TCP to an in-benchmark
  *                                       server thread answering Accepted; the
@@ -130,6 +134,45 @@ static void bench_exec_oms_transition(struct ps_bench *b)
 	free(mem);
 }
 PS_BENCH("exec/oms/perseus/transition", bench_exec_oms_transition, 0, 0);
+
+/* The lookup every venue answer starts with, at a demo run's table size. */
+static void bench_exec_oms_find(struct ps_bench *b)
+{
+	enum { CAPACITY = 65536, LIVE = 17000 };
+	struct ps_oms_config cfg = { .capacity = CAPACITY,
+				     .token_start = 1,
+				     .token_prefix = "P",
+				     .timeout_ns = 1000000000 };
+	void *mem = malloc(ps_oms_memsize(&cfg));
+	static char tokens[LIVE][PS_OUCH_TOKEN_LEN];
+	struct ps_oms oms;
+	if (!mem || ps_oms_init(&oms, mem, &cfg) != 0) {
+		free(mem);
+		ps_bench_skip(b, "oms init failed");
+		return;
+	}
+	struct ps_oms_new req = { .price = 1000000, .qty = 100, .side = 'B' };
+	for (uint32_t i = 0; i < LIVE; i++) {
+		uint32_t h;
+		if (ps_oms_order_new(&oms, &req, 0, &h) != 0) {
+			ps_bench_skip(b, "order refused");
+			break;
+		}
+		memcpy(tokens[i], ps_oms_order_get(&oms, h)->token, PS_OUCH_TOKEN_LEN);
+	}
+	uint64_t n, k = 0, sum = 0;
+	while ((n = ps_bench_batch(b, 1000)) != 0) {
+		for (uint64_t i = 0; i < n; i++, k++) {
+			/* 7919 is prime to LIVE: every token once per LIVE lookups. */
+			sum += ps_oms_find(&oms, tokens[(k * 7919) % LIVE]);
+		}
+	}
+	ps_bench_keep(&sum);
+	ps_bench_items(b, (int64_t)k);
+	ps_oms_fini(&oms);
+	free(mem);
+}
+PS_BENCH("exec/oms/perseus/find", bench_exec_oms_find, 0, 0);
 
 /* ---- loopback round trip ------------------------------------------------- */
 

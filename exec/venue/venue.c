@@ -31,16 +31,17 @@
 /* Venue order ids: client orders carry CLIENT_BIT (the low bits index the
  * order table); replayed aggressors carry TAKER_BIT; replayed resting orders
  * keep the converter's ids, which stay below both. */
-#define CLIENT_BIT   (1ull << 62)
-#define TAKER_BIT    (1ull << 61)
-#define MAX_ORDERS   (1u << 20)
-#define TOKEN_SLOTS  (1u << 21)
-#define MAX_CONNS    64
-#define DELAY_SLOTS  4096
-#define RX_BUF       16384
-#define MAX_OUT      (16u << 20)
-#define STORE_COUNT  (1u << 20)
-#define MARKET_PRICE 0x7FFFFFFFu
+#define CLIENT_BIT       (1ull << 62)
+#define TAKER_BIT        (1ull << 61)
+#define MAX_ORDERS       (1u << 20)
+#define TOKEN_SLOTS_LOG2 21
+#define TOKEN_SLOTS      (1u << TOKEN_SLOTS_LOG2)
+#define MAX_CONNS        64
+#define DELAY_SLOTS      4096
+#define RX_BUF           16384
+#define MAX_OUT          (16u << 20)
+#define STORE_COUNT      (1u << 20)
+#define MARKET_PRICE     0x7FFFFFFFu
 
 struct vuser {
 	struct ps_venue_user u;
@@ -347,12 +348,19 @@ static void user_send(struct ps_venue *v, int ui, const uint8_t *msg, uint16_t l
 
 /* ---- orders ---------------------------------------------------------------- */
 
+/* A client's tokens are a prefix and a counter: consecutive ones differ in
+ * their last bytes. Loaded big-endian those land in the low bits, which the
+ * multiply carries into the top bits that index the table (as the engine's
+ * OMS does). The FNV-1a hash used before left the last byte out of the
+ * index bits it took: a 17,000-order session walked 24 slots per lookup. */
 static uint32_t token_hash(int user, const char *token)
 {
-	uint64_t h = 1469598103934665603ull ^ (uint64_t)user;
-	for (unsigned i = 0; i < PS_OUCH_TOKEN_LEN; i++)
-		h = (h ^ (uint8_t)token[i]) * 1099511628211ull;
-	return (uint32_t)(h >> 20) & (TOKEN_SLOTS - 1);
+	uint64_t a;
+	uint64_t b;
+	memcpy(&a, token, 8);
+	memcpy(&b, token + 6, 8);
+	uint64_t k = (a ^ __builtin_bswap64(b)) + (uint64_t)user * 0xc2b2ae3d27d4eb4full;
+	return (uint32_t)((k * 0x9e3779b97f4a7c15ull) >> (64 - TOKEN_SLOTS_LOG2));
 }
 
 static struct vorder *order_by_token(struct ps_venue *v, int user, const char *token)

@@ -169,6 +169,7 @@ struct ps_oms {
 	uint32_t live;                 /* orders not FREE */
 	uint8_t cod_policy;
 	uint8_t prefix_len;
+	uint8_t hash_shift; /* 64 - log2(hash slots): the index is the hash's top bits */
 	uint64_t timeout_ns;
 	uint64_t token_next;                /* counter of the next token */
 	uint64_t token_max;                 /* largest counter that fits */
@@ -299,6 +300,10 @@ PS_API int ps_oms_token_seek(struct ps_oms *oms, uint64_t counter);
 
 /* Handle of the order with this token, or PS_OMS_NIL. */
 PS_API uint32_t ps_oms_find(const struct ps_oms *oms, const char *token);
+
+/* Hash slots ps_oms_find(oms, token) reads (1 = its first guess): how well
+ * the token hash spreads this session's tokens. For tests and tools. */
+PS_API uint32_t ps_oms_find_probes(const struct ps_oms *oms, const char *token);
 
 /*
  * Moves orders pending past their deadline to UNKNOWN, writing their
