@@ -316,22 +316,36 @@ void ps_tcp_uring_close(struct ps_tcp_uring *t)
  * (handed out by the next poll). A finished send queues the bytes committed
  * since, so callers that reap early (send_commit) hand them over at once.
  */
+/*
+ * The next completion, without a system call. io_uring_peek_cqe finds an
+ * empty CQ out of line, in liburing's wait path (about 120 instructions per
+ * empty poll here, counted with callgrind); the ready count is two loads,
+ * and with it non-zero the peek stays inline.
+ */
+static bool next_cqe(struct ps_tcp_uring *t, struct io_uring_cqe **cqe)
+{
+	return io_uring_cq_ready(&t->ring) && io_uring_peek_cqe(&t->ring, cqe) == 0;
+}
+
 static void reap(struct ps_tcp_uring *t)
 {
 	struct io_uring_cqe *cqe;
 	for (;;) {
-		if (io_uring_peek_cqe(&t->ring, &cqe) != 0) {
+		if (!next_cqe(t, &cqe)) {
 			/*
 			 * Relaxed load of the kernel's SQ flags word: the syscall below
 			 * is what orders us with the kernel; a stale 0 only delays the
-			 * completion to the next poll.
+			 * completion to the next poll. TASKRUN: completion work the
+			 * kernel holds for this thread; CQ_OVERFLOW: completions that
+			 * did not fit the CQ ring, flushed by the same enter (liburing's
+			 * out-of-line peek did both).
 			 */
 			if (!(__atomic_load_n(t->ring.sq.kflags, __ATOMIC_RELAXED) &
-			      IORING_SQ_TASKRUN))
+			      (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW)))
 				break;
 			t->stats.get_events++;
 			io_uring_get_events(&t->ring);
-			if (io_uring_peek_cqe(&t->ring, &cqe) != 0)
+			if (!next_cqe(t, &cqe))
 				break;
 		}
 		uint64_t ud = io_uring_cqe_get_data64(cqe);

@@ -285,7 +285,13 @@ static int uring_poll(struct ps_source *s, ps_source_pkt_fn fn, void *ctx)
 			st->pending = false;
 	}
 
-	unsigned n = io_uring_peek_batch_cqe(&st->ring, st->cqes, st->batch);
+	/* An empty CQ is the common case of a busy poll: a few loads, not the
+	 * out-of-line batch peek (which also flushes an overflowed CQ: the
+	 * overflow flag sends us there too; relaxed, as in need_enter). */
+	unsigned n = io_uring_cq_ready(&st->ring) ||
+			     (IO_URING_READ_ONCE(*st->ring.sq.kflags) & IORING_SQ_CQ_OVERFLOW)
+			 ? io_uring_peek_batch_cqe(&st->ring, st->cqes, st->batch)
+			 : 0;
 	st->backlog = n >= URING_ROUND;
 	if (n == 0)
 		return 0;
