@@ -102,18 +102,29 @@ static void bench_exec_ouch_decode_executed(struct ps_bench *b)
 }
 PS_BENCH("exec/ouch/perseus/decode_executed", bench_exec_ouch_decode_executed, 0, 0);
 
-static void bench_exec_oms_transition(struct ps_bench *b)
+/* An OMS of capacity orders over malloc'd memory (tokens prefix1...), or
+ * NULL with the benchmark skipped. Free the memory after ps_oms_fini. */
+static void *oms_open(struct ps_bench *b, struct ps_oms *oms, uint32_t capacity, const char *prefix)
 {
-	struct ps_oms_config cfg = {
-		.capacity = 1024, .token_start = 1, .token_prefix = "B", .timeout_ns = 1000000000
-	};
+	struct ps_oms_config cfg = { .capacity = capacity,
+				     .token_start = 1,
+				     .token_prefix = prefix,
+				     .timeout_ns = 1000000000 };
 	void *mem = malloc(ps_oms_memsize(&cfg));
-	struct ps_oms oms;
-	if (!mem || ps_oms_init(&oms, mem, &cfg) != 0) {
+	if (!mem || ps_oms_init(oms, mem, &cfg) != 0) {
 		free(mem);
 		ps_bench_skip(b, "oms init failed");
-		return;
+		return NULL;
 	}
+	return mem;
+}
+
+static void bench_exec_oms_transition(struct ps_bench *b)
+{
+	struct ps_oms oms;
+	void *mem = oms_open(b, &oms, 1024, "B");
+	if (!mem)
+		return;
 	/* Some other live orders so the timeout list is not trivially empty. */
 	struct ps_oms_new req = { .price = 1000000, .qty = 100, .side = 'B' };
 	uint32_t h = 0;
@@ -139,18 +150,11 @@ PS_BENCH("exec/oms/perseus/transition", bench_exec_oms_transition, 0, 0);
 static void bench_exec_oms_find(struct ps_bench *b)
 {
 	enum { CAPACITY = 65536, LIVE = 17000 };
-	struct ps_oms_config cfg = { .capacity = CAPACITY,
-				     .token_start = 1,
-				     .token_prefix = "P",
-				     .timeout_ns = 1000000000 };
-	void *mem = malloc(ps_oms_memsize(&cfg));
 	static char tokens[LIVE][PS_OUCH_TOKEN_LEN];
 	struct ps_oms oms;
-	if (!mem || ps_oms_init(&oms, mem, &cfg) != 0) {
-		free(mem);
-		ps_bench_skip(b, "oms init failed");
+	void *mem = oms_open(b, &oms, CAPACITY, "P");
+	if (!mem)
 		return;
-	}
 	struct ps_oms_new req = { .price = 1000000, .qty = 100, .side = 'B' };
 	for (uint32_t i = 0; i < LIVE; i++) {
 		uint32_t h;
