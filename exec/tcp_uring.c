@@ -312,21 +312,23 @@ void ps_tcp_uring_close(struct ps_tcp_uring *t)
 }
 
 /*
- * Reaps every ready completion into t->ev_pending / rx_pending / fail_pending
- * (handed out by the next poll). A finished send queues the bytes committed
- * since, so callers that reap early (send_commit) hand them over at once.
- */
-/*
  * The next completion, without a system call. io_uring_peek_cqe finds an
  * empty CQ out of line, in liburing's wait path (about 120 instructions per
  * empty poll here, counted with callgrind); the ready count is two loads,
- * and with it non-zero the peek stays inline.
+ * and with it non-zero the peek stays inline. (The ready count's acquire
+ * load of the CQ tail pairs with the kernel's release store when it posts
+ * a completion: the CQE is complete before we read it.)
  */
 static bool next_cqe(struct ps_tcp_uring *t, struct io_uring_cqe **cqe)
 {
 	return io_uring_cq_ready(&t->ring) && io_uring_peek_cqe(&t->ring, cqe) == 0;
 }
 
+/*
+ * Reaps every ready completion into t->ev_pending / rx_pending / fail_pending
+ * (handed out by the next poll). A finished send queues the bytes committed
+ * since, so callers that reap early (send_commit) hand them over at once.
+ */
 static void reap(struct ps_tcp_uring *t)
 {
 	struct io_uring_cqe *cqe;

@@ -9,17 +9,18 @@
  *
  * A long position lowers both quotes (sell more eagerly, buy less), a short
  * one raises them. Quotes stay passive: a bid never reaches the best ask (nor
- * our own ask), an ask never the best bid (nor our own bid). A side whose fill would take |position| past
- * max_position is cancelled and not quoted again until the position comes
- * back. A quote is replaced when its wanted price moves by requote_ticks or
- * more, at most once per min_requote_us per side, and never while a request
- * for it is still unanswered (one in flight per side). After a refusal (risk
- * or venue) it sends nothing for reject_backoff_us.
+ * our own ask), an ask never the best bid (nor our own bid). A side whose
+ * fill would take |position| past max_position is cancelled and not quoted
+ * again until the position comes back. A quote is replaced when its wanted
+ * price moves by requote_ticks or more, at most once per min_requote_us per
+ * side, and never while a request for it is still unanswered (one in flight
+ * per side). After a refusal (risk or venue) it sends nothing for
+ * reject_backoff_us.
  *
  * An event that leaves the top of the book and the position as the last
  * evaluation saw them is skipped when that evaluation could not have
  * turned out otherwise (skip_unchanged; see mm_on_book): same decisions,
- * about a third of the work on the AMZN day.
+ * about half the instructions per event on the AMZN day.
  */
 #include <stdio.h>
 

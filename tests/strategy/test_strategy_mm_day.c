@@ -4,11 +4,11 @@
  * otherwise (mm.c, mm_on_book). This replays the real AMZN 2012-06-21 day
  * (LOBSTER level 5 -> ITCH 5.0 -> L3 book) through two market makers side by
  * side: one as shipped, one with skip_unchanged = false, which evaluates
- * every event. A simulated venue answers every request at once,
- * fills one order in seven and cancels one in eleven some events later, and the clock moves
- * 1 us per event, so min_requote_us holds requotes back. Every intent of the
- * two must be the same, in the same order. Skips (77) when the data is
- * missing.
+ * every event. A simulated venue answers every request at once, and some
+ * events later fills one order in seven and cancels one in eleven; the
+ * clock moves 1 us per event, so min_requote_us holds requotes back. Every
+ * intent of the two must be the same, in the same order. Skips (77) when
+ * the data is missing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
