@@ -8,7 +8,9 @@ every name that exists for perseus and for a peer implementation:
   throughput: ratio = ours / peer items_per_second   (> 1: ours is faster)
   latency:    ratio = ours / peer p50_ns             (< 1: ours is faster)
   paired:     component/kind/all/variant benchmarks that time every
-              implementation in one run report perseus/<peer>_p50 themselves
+              implementation in one run, taking turns, report the ratios
+              themselves: perseus/<peer>_p50 (latency) and perseus/<peer>_rate
+              (throughput)
 Each figure is the median over every run of that benchmark in all the files
 (repetitions and separate invocations alike); n is the number of runs.
 """
@@ -20,8 +22,9 @@ import sys
 OURS = "perseus"
 METRICS = ("items_per_second", "p50_ns", "p99_ns", "p999_ns")
 # Paired benchmarks (component/kind/all/variant) run every implementation in
-# one body and report perseus/<peer>_p50 ratios and <impl>_p50_ns directly.
-PAIRED = re.compile(r"^perseus/(.+)_p50$")
+# one body and report the ratios directly: perseus/<peer>_p50 with
+# <impl>_p50_ns (latency), perseus/<peer>_rate with <impl>_per_s (throughput).
+PAIRED = re.compile(r"^perseus/(.+)_(p50|rate)$")
 
 
 def base_name(b):
@@ -40,7 +43,8 @@ def load(paths):
                 continue
             m = runs.setdefault(base_name(b), {})
             for k, v in b.items():
-                if k in METRICS or PAIRED.match(k) or k.endswith("_p50_ns"):
+                if (k in METRICS or PAIRED.match(k) or k.endswith("_p50_ns") or
+                        k.endswith("_per_s")):
                     m.setdefault(k, []).append(float(v))
     return {name: {k: (statistics.median(v), len(v)) for k, v in m.items()}
             for name, m in runs.items()}
@@ -93,11 +97,17 @@ def ratio_rows(runs):
             hit = PAIRED.match(k)
             if not hit:
                 continue
-            peer = hit.group(1)
-            a = m.get("perseus_p50_ns", (0, 0))[0]
-            b = m.get(peer + "_p50_ns", (0, 0))[0]
-            rows.append(("%s/%s" % (key[0], key[2]), peer, "p50 %.0f ns" % a,
-                         "p50 %.0f ns" % b, ratio, "lower", n))
+            peer, what = hit.group(1), hit.group(2)
+            label = "%s/%s" % (key[0], key[2])
+            if what == "p50":
+                a = m.get("perseus_p50_ns", (0, 0))[0]
+                b = m.get(peer + "_p50_ns", (0, 0))[0]
+                rows.append((label, peer, "p50 %.0f ns" % a, "p50 %.0f ns" % b, ratio,
+                             "lower", n))
+            else:
+                a = m.get("perseus_per_s", (0, 0))[0]
+                b = m.get(peer + "_per_s", (0, 0))[0]
+                rows.append((label, peer, fmt_rate(a), fmt_rate(b), ratio, "higher", n))
     return rows
 
 

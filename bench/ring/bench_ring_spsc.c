@@ -9,6 +9,10 @@
  *   ring/rtt/<impl>/8B                       ping-pong over two rings; p50,
  *                                            p99, p99.9 in ns from rdtsc
  *   ring/bytes/perseus/claim_commit/32B      byte ring, 32-byte records
+ *   ring/rtt_paired/all/8B                   the three round trips taking
+ *                                            turns in one run
+ *   ring/throughput_paired/all/{8B,64B}      the three single-item rates
+ *                                            taking turns in one run
  *
  * Throughput: a producer thread (started inside the body, pinned to the first
  * allowed CPU) fills the ring flat out; the benchmark thread (pinned to the
@@ -407,9 +411,32 @@ static struct run *run_new(struct ps_bench *b, enum impl impl, uint32_t esize, b
 		r->helper_waits = waits;                                                         \
 		return NULL;                                                                     \
 	}                                                                                        \
-	static void name(struct ps_bench *b)                                                     \
+	/* Pulls n items; adds their word 0 to *sum and failed dequeues to *waits. */            \
+	static void name##_drain(struct run *r, uint64_t n, uint64_t *sum, uint64_t *waits)      \
 	{                                                                                        \
 		alignas(64) uint8_t objs[(nper) * (esize)];                                      \
+		uint64_t got = 0;                                                                \
+                                                                                                 \
+		while (got < n) {                                                                \
+			uint64_t want = n - got < (nper) ? n - got : (nper);                     \
+			uint32_t k = DEQ(&r->a, objs, (uint32_t)want);                           \
+                                                                                                 \
+			if (k == 0) {                                                            \
+				(*waits)++;                                                      \
+				relax();                                                         \
+				continue;                                                        \
+			}                                                                        \
+			for (uint32_t i = 0; i < k; i++) {                                       \
+				uint64_t w;                                                      \
+                                                                                                 \
+				memcpy(&w, objs + i * (esize), 8);                               \
+				*sum += w;                                                       \
+			}                                                                        \
+			got += k;                                                                \
+		}                                                                                \
+	}                                                                                        \
+	static void name(struct ps_bench *b)                                                     \
+	{                                                                                        \
 		uint64_t n, total = 0, sum = 0, waits = 0;                                       \
 		cpu_set_t saved;                                                                 \
 		pthread_t t;                                                                     \
@@ -418,26 +445,8 @@ static struct run *run_new(struct ps_bench *b, enum impl impl, uint32_t esize, b
 		if (r == NULL)                                                                   \
 			return;                                                                  \
 		while ((n = ps_bench_batch(b, 1u << 16)) != 0) {                                 \
-			uint64_t got = 0;                                                        \
-                                                                                                 \
-			while (got < n) {                                                        \
-				uint64_t want = n - got < (nper) ? n - got : (nper);             \
-				uint32_t k = DEQ(&r->a, objs, (uint32_t)want);                   \
-                                                                                                 \
-				if (k == 0) {                                                    \
-					waits++;                                                 \
-					relax();                                                 \
-					continue;                                                \
-				}                                                                \
-				for (uint32_t i = 0; i < k; i++) {                               \
-					uint64_t w;                                              \
-                                                                                                 \
-					memcpy(&w, objs + i * (esize), 8);                       \
-					sum += w;                                                \
-				}                                                                \
-				got += k;                                                        \
-			}                                                                        \
-			total += got;                                                            \
+			name##_drain(r, n, &sum, &waits);                                        \
+			total += n;                                                              \
 		}                                                                                \
 		run_finish(r, t, &saved);                                                        \
 		ps_bench_keep(&sum);                                                             \
@@ -446,6 +455,28 @@ static struct run *run_new(struct ps_bench *b, enum impl impl, uint32_t esize, b
 		ps_bench_counter(b, "full_per_item", (double)r->helper_waits / (double)total);   \
 		ps_bench_counter(b, "empty_per_item", (double)waits / (double)total);            \
 		run_free(r, (impl));                                                             \
+	}
+
+/* CHUNK(name, impl, esize): name##_chunk(b, items), one run of TPUT's name
+ * over items on a fresh ring and producer thread, timed alone (for the paired
+ * benchmark below): items per second, or 0 when it could not be set up. */
+#define CHUNK(name, impl, esize)                                                                 \
+	static double name##_chunk(struct ps_bench *b, uint64_t items)                           \
+	{                                                                                        \
+		uint64_t sum = 0, waits = 0, t0;                                                 \
+		cpu_set_t saved;                                                                 \
+		pthread_t t;                                                                     \
+		struct run *r = run_new(b, (impl), (esize), false, &t, name##_producer, &saved); \
+                                                                                                 \
+		if (r == NULL)                                                                   \
+			return 0;                                                                \
+		t0 = tsc();                                                                      \
+		name##_drain(r, items, &sum, &waits);                                            \
+		t0 = tsc() - t0;                                                                 \
+		run_finish(r, t, &saved);                                                        \
+		ps_bench_keep(&sum);                                                             \
+		run_free(r, (impl));                                                             \
+		return t0 ? (double)items * 1e9 * tsc_per_ns() / (double)t0 : 0;                 \
 	}
 
 /* Single-item calls presented through the n-item shape used by TPUT. */
@@ -470,6 +501,10 @@ TPUT(bench_ring_tput_ck_single_8, IMPL_CK, 8, ck_enq8_1, ck_deq8_1, 1)
 TPUT(bench_ring_tput_ck_single_64, IMPL_CK, 64, ck_enq64_1, ck_deq64_1, 1)
 TPUT(bench_ring_tput_ck_burst_8, IMPL_CK, 8, ck_enq8_n, ck_deq8_n, BURST)
 TPUT(bench_ring_tput_ck_burst_64, IMPL_CK, 64, ck_enq64_n, ck_deq64_n, BURST)
+CHUNK(bench_ring_tput_perseus_single_8, IMPL_PERSEUS, 8)
+CHUNK(bench_ring_tput_perseus_single_64, IMPL_PERSEUS, 64)
+CHUNK(bench_ring_tput_ck_single_8, IMPL_CK, 8)
+CHUNK(bench_ring_tput_ck_single_64, IMPL_CK, 64)
 
 PS_BENCH("ring/throughput/perseus/single/8B", bench_ring_tput_perseus_single_8, 0,
 	 PS_BENCH_F_REAL_TIME);
@@ -495,6 +530,8 @@ TPUT(bench_ring_tput_rte_single_8, IMPL_RTE, 8, rte_enq8_1, rte_deq8_1, 1)
 TPUT(bench_ring_tput_rte_single_64, IMPL_RTE, 64, rte_enq64_1, rte_deq64_1, 1)
 TPUT(bench_ring_tput_rte_burst_8, IMPL_RTE, 8, rte_enq8_n, rte_deq8_n, BURST)
 TPUT(bench_ring_tput_rte_burst_64, IMPL_RTE, 64, rte_enq64_n, rte_deq64_n, BURST)
+CHUNK(bench_ring_tput_rte_single_8, IMPL_RTE, 8)
+CHUNK(bench_ring_tput_rte_single_64, IMPL_RTE, 64)
 PS_BENCH("ring/throughput/rte_ring/single/8B", bench_ring_tput_rte_single_8, 0,
 	 PS_BENCH_F_REAL_TIME);
 PS_BENCH("ring/throughput/rte_ring/single/64B", bench_ring_tput_rte_single_64, 0,
@@ -877,3 +914,103 @@ out:
 }
 
 PS_BENCH("ring/rtt_paired/all/8B", bench_ring_rtt_paired_8, 0, PS_BENCH_F_REAL_TIME);
+
+/* ---- paired single-item throughput ----------------------------------------- */
+
+/*
+ * ring/throughput_paired/all/{8B,64B}: single-item throughput of the three
+ * implementations in turns inside one run, as ring/rtt_paired does for the
+ * round trip: each batch of the harness is one round, in which every
+ * implementation moves that many items on a fresh ring and producer thread
+ * (the first of the round changes from round to round). On this VM a
+ * separate run of each lands the peers anywhere in a 2-4x range; turns of a
+ * few tens of milliseconds see the same machine. Counters: <impl>_per_s, the
+ * median over rounds, and perseus/<peer>_rate, the median of each round's
+ * ratio (> 1: ours is faster). Rounds under TPUT_ROUND_MIN items (the
+ * harness's first, short probes) are run but not counted.
+ */
+#define TPUT_ROUND     (1u << 22)
+#define TPUT_ROUND_MIN (1u << 16)
+#define TPUT_ROUNDS    64
+
+typedef double (*chunk_fn)(struct ps_bench *b, uint64_t items);
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, uint32_t n)
+{
+	if (n == 0)
+		return 0;
+	qsort(v, n, sizeof(v[0]), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void tput_paired(struct ps_bench *b, const chunk_fn fn[N_IMPL])
+{
+	static const char *const names[N_IMPL] = { "perseus", "rte_ring", "ck_ring" };
+	static double rate[N_IMPL][TPUT_ROUNDS], ratio[N_IMPL][TPUT_ROUNDS];
+	uint64_t n, total = 0;
+	uint32_t rounds = 0, first = 0;
+	char name[48];
+
+	while ((n = ps_bench_batch(b, TPUT_ROUND)) != 0) {
+		double got[N_IMPL] = { 0 };
+
+		for (uint32_t j = 0; j < N_IMPL; j++) {
+			uint32_t i = (first + j) % N_IMPL;
+
+			if (fn[i])
+				got[i] = fn[i](b, n);
+		}
+		first++;
+		total += n;
+		if (n < TPUT_ROUND_MIN || rounds == TPUT_ROUNDS || got[IMPL_PERSEUS] <= 0)
+			continue;
+		for (uint32_t i = 0; i < N_IMPL; i++) {
+			rate[i][rounds] = got[i];
+			ratio[i][rounds] = got[i] > 0 ? got[IMPL_PERSEUS] / got[i] : 0;
+		}
+		rounds++;
+	}
+	ps_bench_items(b, (int64_t)total);
+	ps_bench_counter(b, "rounds", rounds);
+	if (rounds == 0)
+		return;
+	for (uint32_t i = 0; i < N_IMPL; i++) {
+		if (!fn[i] || rate[i][0] <= 0)
+			continue;
+		snprintf(name, sizeof(name), "%s_per_s", names[i]);
+		ps_bench_counter(b, name, median(rate[i], rounds));
+		if (i == IMPL_PERSEUS)
+			continue;
+		snprintf(name, sizeof(name), "perseus/%s_rate", names[i]);
+		ps_bench_counter(b, name, median(ratio[i], rounds));
+	}
+}
+
+#ifdef PS_HAVE_DPDK
+#define RTE_CHUNK(size) bench_ring_tput_rte_single_##size##_chunk
+#else
+#define RTE_CHUNK(size) NULL
+#endif
+/* The paired benchmark over the single-item runs of one item size. */
+#define TPUT_PAIRED(size)                                                         \
+	static void bench_ring_tput_paired_##size(struct ps_bench *b)             \
+	{                                                                         \
+		chunk_fn fn[N_IMPL] = { 0 };                                      \
+                                                                                  \
+		fn[IMPL_PERSEUS] = bench_ring_tput_perseus_single_##size##_chunk; \
+		fn[IMPL_CK] = bench_ring_tput_ck_single_##size##_chunk;           \
+		fn[IMPL_RTE] = RTE_CHUNK(size);                                   \
+		tput_paired(b, fn);                                               \
+	}
+TPUT_PAIRED(8)
+TPUT_PAIRED(64)
+
+PS_BENCH("ring/throughput_paired/all/8B", bench_ring_tput_paired_8, 0, PS_BENCH_F_REAL_TIME);
+PS_BENCH("ring/throughput_paired/all/64B", bench_ring_tput_paired_64, 0, PS_BENCH_F_REAL_TIME);

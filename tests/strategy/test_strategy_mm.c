@@ -20,26 +20,18 @@ struct fx {
 	struct ps_strategy_out out;
 };
 
-static const char *cfg_text = "[strategy.mm1]\n"
-			      "kind = mm\n"
-			      "tick = 0.01\n"
-			      "qty = 100\n"
-			      "half_spread_ticks = 1\n"
-			      "skew_ticks = 2\n"
-			      "requote_ticks = 1\n"
-			      "max_position = 200\n"
-			      "min_requote_us = 0\n";
+#define MM_KEYS                   \
+	"kind = mm\n"             \
+	"tick = 0.01\n"           \
+	"qty = 100\n"             \
+	"half_spread_ticks = 1\n" \
+	"skew_ticks = 2\n"        \
+	"requote_ticks = 1\n"     \
+	"max_position = 200\n"
 
+static const char *cfg_text = "[strategy.mm1]\n" MM_KEYS "min_requote_us = 0\n";
 /* The same with one requote per side per millisecond at most. */
-static const char *cfg_gated_text = "[strategy.mm1]\n"
-				    "kind = mm\n"
-				    "tick = 0.01\n"
-				    "qty = 100\n"
-				    "half_spread_ticks = 1\n"
-				    "skew_ticks = 2\n"
-				    "requote_ticks = 1\n"
-				    "max_position = 200\n"
-				    "min_requote_us = 1000\n";
+static const char *cfg_gated_text = "[strategy.mm1]\n" MM_KEYS "min_requote_us = 1000\n";
 
 static int setup_text(void **state, const char *text)
 {
