@@ -86,25 +86,16 @@ static bool is_terminal(unsigned s)
 /* ---- token hash ---------------------------------------------------------- */
 
 /*
- * Tokens are a fixed prefix and a decimal counter, so consecutive orders
- * differ in their last one or two bytes. Bytes 6..13 are loaded big-endian
- * (last byte lowest), so those digits land in the low bits of k; a
- * multiply carries every low bit into the high bits, and the table index
- * is the product's top log2(slots) bits (Fibonacci hashing, as the book's
- * order-id hash). Bytes 0..7 (the prefix and the slow digits) are folded in
- * as they are. The earlier hash took bits 32.. of products whose changing
- * bytes sat at the top of their words: 5,000 consecutive tokens fell in 800
- * buckets, and with the demo's 17,000 orders a lookup walked 39 slots on
- * average (198 at worst), reading a token in another order for each.
+ * The table index is the top log2(slots) bits of ps_ouch_token_key times an
+ * odd constant (as the book's order-id hash). The earlier hash took bits 32..
+ * of products whose changing bytes sat at the top of their words: 5,000
+ * consecutive tokens fell in 800 buckets, and with the demo's 17,000 orders a
+ * lookup walked 39 slots on average (198 at worst), reading a token in
+ * another order for each.
  */
 static uint32_t token_hash(const struct ps_oms *oms, const char *t)
 {
-	uint64_t a;
-	uint64_t b;
-	memcpy(&a, t, 8);
-	memcpy(&b, t + 6, 8);
-	uint64_t k = a ^ __builtin_bswap64(b);
-	return (uint32_t)((k * 0x9e3779b97f4a7c15ull) >> oms->hash_shift);
+	return (uint32_t)((ps_ouch_token_key(t) * 0x9e3779b97f4a7c15ull) >> oms->hash_shift);
 }
 
 /* Handle of token or PS_OMS_NIL; *probes = the slots read. */

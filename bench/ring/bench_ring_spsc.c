@@ -6,7 +6,7 @@
  *   ring/throughput/<impl>/single/{8B,64B}   one item per call
  *   ring/throughput/<impl>/burst32/{8B,64B}  bursts of up to 32 (ck_ring has
  *                                            no burst call: 32 single calls)
- *   ring/rtt/<impl>/8B                       ping-pong over two rings; p50,
+ *   ring/rtt/<impl>/{8B,64B}                 ping-pong over two rings; p50,
  *                                            p99, p99.9 in ns from rdtsc
  *   ring/bytes/perseus/claim_commit/32B      byte ring, 32-byte records
  *   ring/rtt_paired/all/8B                   the three round trips taking

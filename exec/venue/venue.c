@@ -348,18 +348,13 @@ static void user_send(struct ps_venue *v, int ui, const uint8_t *msg, uint16_t l
 
 /* ---- orders ---------------------------------------------------------------- */
 
-/* A client's tokens are a prefix and a counter: consecutive ones differ in
- * their last bytes. Loaded big-endian those land in the low bits, which the
- * multiply carries into the top bits that index the table (as the engine's
- * OMS does). The FNV-1a hash used before left the last byte out of the
- * index bits it took: a 17,000-order session walked 24 slots per lookup. */
+/* The top bits of the token's key (ps_ouch_token_key) and the user, times an
+ * odd constant, as the engine's OMS does. The FNV-1a hash used before left
+ * the last byte out of the index bits it took: a 17,000-order session walked
+ * 24 slots per lookup. */
 static uint32_t token_hash(int user, const char *token)
 {
-	uint64_t a;
-	uint64_t b;
-	memcpy(&a, token, 8);
-	memcpy(&b, token + 6, 8);
-	uint64_t k = (a ^ __builtin_bswap64(b)) + (uint64_t)user * 0xc2b2ae3d27d4eb4full;
+	uint64_t k = ps_ouch_token_key(token) + (uint64_t)user * 0xc2b2ae3d27d4eb4full;
 	return (uint32_t)((k * 0x9e3779b97f4a7c15ull) >> (64 - TOKEN_SLOTS_LOG2));
 }
 

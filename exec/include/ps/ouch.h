@@ -224,6 +224,24 @@ struct ps_ouch_msg {
 	} u;
 };
 
+/*
+ * A hash key of a PS_OUCH_TOKEN_LEN-byte token for tables indexed by the top
+ * bits of key * an odd constant (Fibonacci hashing). Tokens are usually a
+ * fixed prefix and a decimal counter, so consecutive ones differ in their
+ * last bytes: bytes 6..13 are loaded big-endian (last byte lowest), so those
+ * digits land in the low bits, which a multiply carries into every higher
+ * bit; bytes 0..7 (the prefix and the slow digits) are folded in as they are.
+ */
+static inline uint64_t ps_ouch_token_key(const char *token)
+{
+	uint64_t a;
+	uint64_t b;
+
+	memcpy(&a, token, 8);
+	memcpy(&b, token + 6, 8);
+	return a ^ __builtin_bswap64(b);
+}
+
 /* Copies s into a width-byte alpha field, left-justified, space-padded
  * (truncates). Cold-path helper for building tokens, stocks and firms. */
 static inline void ps_ouch_pad(char *field, size_t width, const char *s)
