@@ -124,11 +124,18 @@ static double tsc_per_ns(void)
  * One struct for every implementation; each bench uses one member. The hot
  * calls below are static inline with constant element sizes, so each
  * benchmark loop compiles to the implementation's own inlined fast path.
+ *
+ * Each ring's control block starts its own 128-byte pair (the run that holds
+ * them is allocated on 128 bytes too), so where one implementation's lines
+ * fall does not depend on the size of another's: packed one after the other,
+ * a change to our struct had moved ck_ring's two index lines into or out of
+ * one adjacent-line pair, and its rate moved with them (bench/HISTORY.md).
+ * ck_ring's two indexes (64 bytes apart) now always share one pair.
  */
 struct q {
-	struct ps_ring_spsc ps;
-	struct ck_ring ck;
-	struct ps_ring_bytes bytes;
+	alignas(128) struct ps_ring_spsc ps;
+	alignas(128) struct ck_ring ck;
+	alignas(128) struct ps_ring_bytes bytes;
 	void *ck_buf;
 	void *mem;
 #ifdef PS_HAVE_DPDK
@@ -363,7 +370,7 @@ static struct run *run_new(struct ps_bench *b, enum impl impl, uint32_t esize, b
 	struct run *r = NULL;
 	const char *why;
 
-	if (posix_memalign((void **)&r, 64, sizeof(*r)) != 0) {
+	if (posix_memalign((void **)&r, 128, sizeof(*r)) != 0) {
 		ps_bench_skip(b, "out of memory");
 		return NULL;
 	}
@@ -689,7 +696,7 @@ static void bench_ring_bytes_claim_commit_32(struct ps_bench *b)
 	cpu_set_t saved;
 	pthread_t t;
 
-	if (posix_memalign((void **)&r, 64, sizeof(*r)) != 0) {
+	if (posix_memalign((void **)&r, 128, sizeof(*r)) != 0) {
 		ps_bench_skip(b, "out of memory");
 		return;
 	}
