@@ -29,6 +29,7 @@ PS_RING_COLD int ps_ring_spsc_init(struct ps_ring_spsc *r, void *mem, uint32_t c
 	r->cons.mask = count - 1;
 	r->cons.slot_len = slot_len;
 	r->cons.slots = mem;
+	r->prod.refresh_at = ps_ring__refresh_at(r, 0);
 	/* Relaxed: no other thread may see r until the caller publishes it
 	 * (thread creation or its own release store orders these). */
 	atomic_store_explicit(&r->prod.tail, 0, memory_order_relaxed);

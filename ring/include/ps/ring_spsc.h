@@ -8,12 +8,13 @@
  * "full" and "empty" apart). Each side keeps a private copy of the other side's
  * index (prod.head_cache, cons.tail_cache). The consumer re-reads the shared
  * tail only when its copy says "empty"; the producer re-reads the shared head
- * whenever its copy shows less than half the ring free (see "Throughput"). So
- * while the consumer keeps up (the ring less than half full: the case latency
- * cares about) each side touches its own cache line plus the slots, and the
- * index lines move between cores only once per burst of the other side. The
- * answers are exact either way: "full" and "empty" come only from a fresh
- * read of the other side's index. Each side's line also carries its own
+ * when its copy shows the ring more than half full, or, while the ring is busy
+ * (its last re-read found PS_RING_SPSC_BUSY_FILL or more items unread), more
+ * than PS_RING_SPSC_BUSY_REFRESH items full (see "Throughput"). So while the
+ * consumer keeps up (the case latency cares about) each side touches its own
+ * cache line plus the slots, and the index lines move between cores only once
+ * per half ring of the other side. The answers are exact either way: "full"
+ * and "empty" come only from a fresh read of the other side's index. Each side's line also carries its own
  * copy of the read-only geometry (mask, slot_len, slots), so an operation
  * reads exactly one control line. A guard line separates the two sides and
  * follows the consumer side, because adjacent-line prefetchers fetch lines in
@@ -33,18 +34,20 @@
  *
  * Throughput: a producer that re-read the head only when its copy said
  * "full" kept the ring swinging between its edges (0.07-0.24 failed enqueues
- * and as many failed dequeues per item), and sampled fill levels put it
- * empty or under 64 items a quarter to a half of the time: the consumer then
- * reads the lines the producer is writing. Re-reading whenever less than
- * half looks free keeps it between half and almost full (80-97% of samples
- * in every run), where the consumer reads lines written long ago: 8-byte
- * single-item throughput 39.7M/s against 27.7M/s (medians of 4 interleaved
- * runs; 1.4-2.0x in each interleaved set), 64-byte single and 8-byte
- * burst-32 no lower (16.7 vs 15.8M/s, 490 vs 436M/s). Re-reading on every
- * enqueue was no faster than at half (47.9 vs 46.3M/s) and would put a read
- * of the consumer's line on a near-empty ring's critical path; at a quarter
- * or an eighth the gain shrank to 35 and 28M/s. (Variants and figures:
- * bench/HISTORY.md.)
+ * and as many failed dequeues per item), the consumer reading the lines the
+ * producer was writing; re-reading whenever the ring looks more than half
+ * full gave 8-byte single-item throughput 39.7M/s against 27.7M/s. Busy, it
+ * pays to re-read much earlier: with the threshold at 64 items, 8-byte
+ * single-item throughput rose 1.36-1.60x and 64-byte 1.14-1.39x in most runs
+ * (the same process, turns taken in rounds, so the VM's state is the same for
+ * both; bench/HISTORY.md). But a re-read that misses delays this enqueue's
+ * publication (the stores wait for the load to retire), and a ring kept
+ * nearly empty by a quick consumer would pay that every 64 items: round trip
+ * p99 623 against 570 ns (medians of 6 runs). Hence the two thresholds: the
+ * early one only while the last re-read found a backlog, which a ring kept
+ * nearly empty never shows (round trip p99 572 ns). Re-reading on every
+ * enqueue (ck_ring's and rte_ring's way) is no faster than at 64 and pays
+ * the miss on every item. (Variants and figures: bench/HISTORY.md.)
  *
  * Latency: once the consumer has found the ring empty
  * PS_RING_SPSC_IDLE_PREFETCH times in a row, each further empty poll also
@@ -97,6 +100,17 @@
 #ifndef PS_RING_SPSC_IDLE_PREFETCH
 #define PS_RING_SPSC_IDLE_PREFETCH 64u
 #endif
+/* The producer's re-read thresholds (see "Throughput"): a re-read that finds
+ * at least PS_RING_SPSC_BUSY_FILL items unread marks the ring busy, and a busy
+ * ring is re-read once more than PS_RING_SPSC_BUSY_REFRESH items look used
+ * (never later than the idle threshold, half the ring). 16 to 128 measured
+ * alike for 8-byte items; 64-byte items lost below 32. */
+#ifndef PS_RING_SPSC_BUSY_FILL
+#define PS_RING_SPSC_BUSY_FILL 8u
+#endif
+#ifndef PS_RING_SPSC_BUSY_REFRESH
+#define PS_RING_SPSC_BUSY_REFRESH 64u
+#endif
 /* The slot memory must be aligned to this many bytes. */
 #define PS_RING_SPSC_MEM_ALIGN 8
 
@@ -115,6 +129,7 @@ struct ps_ring_spsc {
 		uint32_t mask;         /* count - 1 */
 		uint32_t slot_len;     /* bytes per slot */
 		uint8_t *slots;
+		uint32_t refresh_at; /* re-read cons.head when more look used */
 	} prod;
 	alignas(PS_RING_CACHE_LINE) char guard0[PS_RING_CACHE_LINE];
 	alignas(PS_RING_CACHE_LINE) struct {
@@ -238,20 +253,33 @@ static inline void ps_ring__copyn(void *dst, const void *src, uint32_t n, uint32
 
 /* ---- producer ----------------------------------------------------------- */
 
+/* The producer's re-read threshold after a re-read found used items unread:
+ * PS_RING_SPSC_BUSY_REFRESH while the ring is busy, half the ring otherwise
+ * (see "Throughput"; at capacity 1 and 2, the whole ring). */
+static inline uint32_t ps_ring__refresh_at(const struct ps_ring_spsc *r, uint32_t used)
+{
+	uint32_t idle = r->prod.mask + 1 - (r->prod.mask >> 1);
+
+	return used >= PS_RING_SPSC_BUSY_FILL && idle > PS_RING_SPSC_BUSY_REFRESH
+		   ? PS_RING_SPSC_BUSY_REFRESH
+		   : idle;
+}
+
 /* Producer thread only. Slots free as far as the producer knows, refreshing
- * its view of cons.head when fewer than want plus half the ring look free
- * (see "Throughput" at the top; at capacity 1 and 2 that is: fewer than want). */
+ * its view of cons.head when want more would take the ring past refresh_at
+ * (always before it could answer "full"). */
 static inline uint32_t ps_ring__prod_free(struct ps_ring_spsc *r, uint32_t tail, uint32_t want)
 {
-	uint32_t free_count = r->prod.mask + 1 - (tail - r->prod.head_cache);
+	uint32_t used = tail - r->prod.head_cache;
 
-	if (free_count < (uint64_t)want + (r->prod.mask >> 1)) {
+	if ((uint64_t)used + want > r->prod.refresh_at) {
 		/* A1: pairs with R2 (ps_ring__cons_publish); the consumer has finished
 		 * reading every slot before the head it published, so we may reuse them. */
 		r->prod.head_cache = atomic_load_explicit(&r->cons.head, memory_order_acquire);
-		free_count = r->prod.mask + 1 - (tail - r->prod.head_cache);
+		used = tail - r->prod.head_cache;
+		r->prod.refresh_at = ps_ring__refresh_at(r, used);
 	}
-	return free_count;
+	return r->prod.mask + 1 - used;
 }
 
 /* Producer thread only. Makes slots before new_tail visible to the consumer. */
