@@ -7,7 +7,10 @@
  *   ring/throughput/<impl>/burst32/{8B,64B}  bursts of up to 32 (ck_ring has
  *                                            no burst call: 32 single calls)
  *   ring/rtt/<impl>/{8B,64B}                 ping-pong over two rings; p50,
- *                                            p99, p99.9 in ns from rdtsc
+ *                                            p99, p99.9 in ns from rdtsc; the
+ *                                            waiting sides poll flat out
+ *   ring/rtt/<impl>/pause/{8B,64B}           the same, the waiting sides
+ *                                            pausing between polls
  *   ring/bytes/perseus/claim_commit/32B      byte ring, 32-byte records
  *   ring/rtt_paired/all/8B                   the three round trips taking
  *                                            turns in one run
@@ -551,10 +554,20 @@ PS_BENCH("ring/throughput/rte_ring/burst32/64B", bench_ring_tput_rte_burst_64, 0
 
 /* ---- round-trip latency --------------------------------------------------- */
 
-/* What a waiting side does between polls of an empty ring: nothing, for
- * the lowest latency (-DRTT_SPIN=relax to pause). */
+/*
+ * What a waiting side does between polls of an empty ring: nothing, or a
+ * pause (what Perseus's own spinning idle strategy does, as do DPDK's
+ * rte_pause loops and ck_pr_stall). Both are measured (ring/rtt/<impl>/ and
+ * ring/rtt/<impl>/pause/): neither is best for every ring. Sixth session of
+ * 2026-12-07, 6 interleaved runs, p50: polling flat out rte_ring 479, ck_ring
+ * 433, ours 509 ns; pausing 480, 485, 419 ns. (A throwaway lab found the same
+ * for a minimal clone of our protocol, cached indexes and all: 451-463 ns
+ * polling flat out, 362-388 pausing, ck_ring 480-500 either way; why a
+ * flat-out poll costs the cached protocol more is not found.)
+ */
+#define RTT_NOWAIT() ((void)0)
 #ifndef RTT_SPIN
-#define RTT_SPIN() ((void)0)
+#define RTT_SPIN RTT_NOWAIT
 #endif
 
 static uint64_t rtt_samples[RTT_SAMPLES];
@@ -593,7 +606,7 @@ static void rtt_report(struct ps_bench *b, uint64_t n)
  * round trip. The item buffers hold 64 bytes whatever esize is (the static
  * analyser cannot see that rte_ring's copy loop never reads past esize).
  */
-#define RTT(name, impl, esize, ENQ, DEQ)                                             \
+#define RTT(name, impl, esize, ENQ, DEQ, WAIT)                                       \
 	static void *name##_echo(void *arg)                                          \
 	{                                                                            \
 		struct run *r = arg;                                                 \
@@ -603,7 +616,7 @@ static void rtt_report(struct ps_bench *b, uint64_t n)
 		run_set(&r->ready);                                                  \
 		while (!run_stopped(r)) {                                            \
 			if (!DEQ(&r->a, v)) {                                        \
-				RTT_SPIN();                                          \
+				WAIT();                                              \
 				continue;                                            \
 			}                                                            \
 			while (!ENQ(&r->b, v))                                       \
@@ -632,7 +645,7 @@ static void rtt_report(struct ps_bench *b, uint64_t n)
 				while (!ENQ(&r->a, v))                               \
 					relax();                                     \
 				while (!DEQ(&r->b, back))                            \
-					RTT_SPIN();                                  \
+					WAIT();                                      \
 				rtt_samples[(total + i) % RTT_SAMPLES] = tsc() - t0; \
 			}                                                            \
 			total += n;                                                  \
@@ -644,19 +657,31 @@ static void rtt_report(struct ps_bench *b, uint64_t n)
 		run_free(r, (impl));                                                 \
 	}
 
-RTT(bench_ring_rtt_perseus_8, IMPL_PERSEUS, 8, ps_enq, ps_deq)
-RTT(bench_ring_rtt_perseus_64, IMPL_PERSEUS, 64, ps_enq, ps_deq)
-RTT(bench_ring_rtt_ck_8, IMPL_CK, 8, ck_enq8, ck_deq8)
-RTT(bench_ring_rtt_ck_64, IMPL_CK, 64, ck_enq64, ck_deq64)
+RTT(bench_ring_rtt_perseus_8, IMPL_PERSEUS, 8, ps_enq, ps_deq, RTT_SPIN)
+RTT(bench_ring_rtt_perseus_64, IMPL_PERSEUS, 64, ps_enq, ps_deq, RTT_SPIN)
+RTT(bench_ring_rtt_ck_8, IMPL_CK, 8, ck_enq8, ck_deq8, RTT_SPIN)
+RTT(bench_ring_rtt_ck_64, IMPL_CK, 64, ck_enq64, ck_deq64, RTT_SPIN)
+RTT(bench_ring_rtt_perseus_8p, IMPL_PERSEUS, 8, ps_enq, ps_deq, relax)
+RTT(bench_ring_rtt_perseus_64p, IMPL_PERSEUS, 64, ps_enq, ps_deq, relax)
+RTT(bench_ring_rtt_ck_8p, IMPL_CK, 8, ck_enq8, ck_deq8, relax)
+RTT(bench_ring_rtt_ck_64p, IMPL_CK, 64, ck_enq64, ck_deq64, relax)
 PS_BENCH("ring/rtt/perseus/8B", bench_ring_rtt_perseus_8, 0, PS_BENCH_F_REAL_TIME);
 PS_BENCH("ring/rtt/perseus/64B", bench_ring_rtt_perseus_64, 0, PS_BENCH_F_REAL_TIME);
 PS_BENCH("ring/rtt/ck_ring/8B", bench_ring_rtt_ck_8, 0, PS_BENCH_F_REAL_TIME);
 PS_BENCH("ring/rtt/ck_ring/64B", bench_ring_rtt_ck_64, 0, PS_BENCH_F_REAL_TIME);
+PS_BENCH("ring/rtt/perseus/pause/8B", bench_ring_rtt_perseus_8p, 0, PS_BENCH_F_REAL_TIME);
+PS_BENCH("ring/rtt/perseus/pause/64B", bench_ring_rtt_perseus_64p, 0, PS_BENCH_F_REAL_TIME);
+PS_BENCH("ring/rtt/ck_ring/pause/8B", bench_ring_rtt_ck_8p, 0, PS_BENCH_F_REAL_TIME);
+PS_BENCH("ring/rtt/ck_ring/pause/64B", bench_ring_rtt_ck_64p, 0, PS_BENCH_F_REAL_TIME);
 #ifdef PS_HAVE_DPDK
-RTT(bench_ring_rtt_rte_8, IMPL_RTE, 8, rte_enq8, rte_deq8)
-RTT(bench_ring_rtt_rte_64, IMPL_RTE, 64, rte_enq64, rte_deq64)
+RTT(bench_ring_rtt_rte_8, IMPL_RTE, 8, rte_enq8, rte_deq8, RTT_SPIN)
+RTT(bench_ring_rtt_rte_64, IMPL_RTE, 64, rte_enq64, rte_deq64, RTT_SPIN)
+RTT(bench_ring_rtt_rte_8p, IMPL_RTE, 8, rte_enq8, rte_deq8, relax)
+RTT(bench_ring_rtt_rte_64p, IMPL_RTE, 64, rte_enq64, rte_deq64, relax)
 PS_BENCH("ring/rtt/rte_ring/8B", bench_ring_rtt_rte_8, 0, PS_BENCH_F_REAL_TIME);
 PS_BENCH("ring/rtt/rte_ring/64B", bench_ring_rtt_rte_64, 0, PS_BENCH_F_REAL_TIME);
+PS_BENCH("ring/rtt/rte_ring/pause/8B", bench_ring_rtt_rte_8p, 0, PS_BENCH_F_REAL_TIME);
+PS_BENCH("ring/rtt/rte_ring/pause/64B", bench_ring_rtt_rte_64p, 0, PS_BENCH_F_REAL_TIME);
 #endif
 
 /* ---- byte ring: log-record-sized writes ------------------------------------ */
