@@ -14,11 +14,11 @@
  * consumer keeps up (the case latency cares about) each side touches its own
  * cache line plus the slots, and the index lines move between cores only once
  * per half ring of the other side. The answers are exact either way: "full"
- * and "empty" come only from a fresh read of the other side's index. Each side's line also carries its own
- * copy of the read-only geometry (mask, slot_len, slots), so an operation
- * reads exactly one control line. A guard line separates the two sides and
- * follows the consumer side, because adjacent-line prefetchers fetch lines in
- * pairs.
+ * and "empty" come only from a fresh read of the other side's index. Each
+ * side's line also carries its own copy of the read-only geometry (mask,
+ * slot_len, slots), so an operation reads exactly one control line. A guard
+ * line separates the two sides and follows the consumer side, because
+ * adjacent-line prefetchers fetch lines in pairs.
  *
  * Copies: the slot length is fixed at init. The common 8- and 64-byte lengths
  * (and 16, 32) are copied with constant-size moves picked by a switch that
@@ -38,16 +38,17 @@
  * producer was writing; re-reading whenever the ring looks more than half
  * full gave 8-byte single-item throughput 39.7M/s against 27.7M/s. Busy, it
  * pays to re-read much earlier: with the threshold at 64 items, 8-byte
- * single-item throughput rose 1.36-1.60x and 64-byte 1.14-1.39x in most runs
- * (the same process, turns taken in rounds, so the VM's state is the same for
- * both; bench/HISTORY.md). But a re-read that misses delays this enqueue's
- * publication (the stores wait for the load to retire), and a ring kept
- * nearly empty by a quick consumer would pay that every 64 items: round trip
- * p99 623 against 570 ns (medians of 6 runs). Hence the two thresholds: the
- * early one only while the last re-read found a backlog, which a ring kept
- * nearly empty never shows (round trip p99 572 ns). Re-reading on every
- * enqueue (ck_ring's and rte_ring's way) is no faster than at 64 and pays
- * the miss on every item. (Variants and figures: bench/HISTORY.md.)
+ * single-item throughput rose 1.36-1.60x in every run, 64-byte 0.76-1.39x
+ * (median 1.2x of 12 runs; the same process, turns taken in rounds, so the
+ * VM's state is the same for both; bench/HISTORY.md). But a re-read that
+ * misses delays this enqueue's publication (the stores wait for the load to
+ * retire), and a ring kept nearly empty by a quick consumer would pay that
+ * every 64 items: round trip p99 623 against 570 ns (medians of 6 runs).
+ * Hence the two thresholds: the early one only while the last re-read found
+ * a backlog, which a ring kept nearly empty never shows (round trip p99
+ * 572 ns). Re-reading on every enqueue (ck_ring's and rte_ring's way) is no
+ * faster than at 64 and pays the miss on every item. (Variants and figures:
+ * bench/HISTORY.md.)
  *
  * Latency: once the consumer has found the ring empty
  * PS_RING_SPSC_IDLE_PREFETCH times in a row, each further empty poll also
