@@ -562,8 +562,10 @@ PS_BENCH("ring/throughput/rte_ring/burst32/64B", bench_ring_tput_rte_burst_64, 0
  * 2026-12-07, 6 interleaved runs, p50: polling flat out rte_ring 479, ck_ring
  * 433, ours 509 ns; pausing 480, 485, 419 ns. (A throwaway lab found the same
  * for a minimal clone of our protocol, cached indexes and all: 451-463 ns
- * polling flat out, 362-388 pausing, ck_ring 480-500 either way; why a
- * flat-out poll costs the cached protocol more is not found.)
+ * polling flat out, 362-388 pausing, ck_ring 480-500 either way; most likely
+ * the publishing store's ownership request competes with the flat-out reads
+ * of its line: bench/HISTORY.md.) -DRTT_SPIN=relax makes the flat-out
+ * benchmarks (and ring/rtt_paired) pause too.
  */
 #define RTT_NOWAIT() ((void)0)
 #ifndef RTT_SPIN
