@@ -147,6 +147,10 @@ struct q {
 };
 
 enum impl { IMPL_PERSEUS, IMPL_RTE, IMPL_CK };
+#define N_IMPL 3
+
+/* The implementations' names as the benchmark names and counters spell them. */
+static const char *const impl_names[N_IMPL] = { "perseus", "rte_ring", "ck_ring" };
 
 /* 0, or a reason the queue could not be built (the bench is skipped). */
 static const char *q_init(struct q *q, enum impl impl, uint32_t esize)
@@ -775,7 +779,6 @@ PS_BENCH("ring/bytes/perseus/claim_commit/32B", bench_ring_bytes_claim_commit_32
  * item is in flight. Counters: <impl>_p50_ns and perseus/<peer> p50 ratios.
  */
 #define RTT_CHUNK 256u
-#define N_IMPL    3
 
 struct paired {
 	struct run r[N_IMPL];         /* a/b ring pairs; only r[0]'s flags are used */
@@ -881,7 +884,6 @@ static double p50_ns(uint64_t *s, uint64_t n)
 
 static void bench_ring_rtt_paired_8(struct ps_bench *b)
 {
-	static const char *const names[N_IMPL] = { "perseus", "rte_ring", "ck_ring" };
 	struct paired *p = NULL;
 	uint64_t n, total = 0, v = 1, count[N_IMPL] = { 0 };
 	int impls = 0, m = 0;
@@ -931,10 +933,10 @@ static void bench_ring_rtt_paired_8(struct ps_bench *b)
 			p50[i] = p50_ns(paired_samples[i], k);
 			if (k == 0)
 				continue;
-			snprintf(name, sizeof(name), "%s_p50_ns", names[i]);
+			snprintf(name, sizeof(name), "%s_p50_ns", impl_names[i]);
 			ps_bench_counter(b, name, p50[i]);
 			if (i != IMPL_PERSEUS && p50[i] > 0) {
-				snprintf(name, sizeof(name), "perseus/%s_p50", names[i]);
+				snprintf(name, sizeof(name), "perseus/%s_p50", impl_names[i]);
 				ps_bench_counter(b, name, p50[IMPL_PERSEUS] / p50[i]);
 			}
 		}
@@ -986,7 +988,6 @@ static double median(double *v, uint32_t n)
 
 static void tput_paired(struct ps_bench *b, const chunk_fn fn[N_IMPL])
 {
-	static const char *const names[N_IMPL] = { "perseus", "rte_ring", "ck_ring" };
 	static double rate[N_IMPL][TPUT_ROUNDS], ratio[N_IMPL][TPUT_ROUNDS];
 	uint64_t n, total = 0;
 	uint32_t rounds = 0, first = 0;
@@ -1018,11 +1019,11 @@ static void tput_paired(struct ps_bench *b, const chunk_fn fn[N_IMPL])
 	for (uint32_t i = 0; i < N_IMPL; i++) {
 		if (!fn[i] || rate[i][0] <= 0)
 			continue;
-		snprintf(name, sizeof(name), "%s_per_s", names[i]);
+		snprintf(name, sizeof(name), "%s_per_s", impl_names[i]);
 		ps_bench_counter(b, name, median(rate[i], rounds));
 		if (i == IMPL_PERSEUS)
 			continue;
-		snprintf(name, sizeof(name), "perseus/%s_rate", names[i]);
+		snprintf(name, sizeof(name), "perseus/%s_rate", impl_names[i]);
 		ps_bench_counter(b, name, median(ratio[i], rounds));
 	}
 }
