@@ -917,10 +917,15 @@ void eng_exec_apply_msg(struct eng_exec *x, uint64_t seq, const struct ps_ouch_m
 				       m->u.token_event.reason);
 			break;
 		}
-		if (x->meta[h].live) {
-			ps_risk_on_reject(x->risk, x->meta[h].risk, now);
-			x->meta[h].live = false;
-		}
+		/* Not live: the order ended before, and its strategy heard of the end
+		 * then (a replacement dropped when its original filled or was
+		 * cancelled; FIX venues answer its replace with a reject). Telling
+		 * it again would empty the side a second time, while an order sent
+		 * since works there. */
+		if (!x->meta[h].live)
+			break;
+		ps_risk_on_reject(x->risk, x->meta[h].risk, now);
+		x->meta[h].live = false;
 		tag_clear(x, h);
 		if (live)
 			report(x, h, PS_REPORT_REJECTED, o->price, 0, 0, m->u.token_event.reason);

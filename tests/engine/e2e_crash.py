@@ -111,6 +111,7 @@ def run(env):
     L.check(len(starts) >= 2, "%d START records for %d engine starts (some killed before)" % (len(starts), env.engine_n))
     L.check_tokens_unique(recs)
     L.check_replace_sizes(recs)
+    L.check_one_order_per_side(recs)
     L.check(vp["dup_tokens"] == 0, "the venue saw no token twice (journaled or not)")
     L.check_fills_unique(recs)
     L.check_venue_msgs(recs, vp["messages"])

@@ -26,6 +26,7 @@ def run(env):
     L.check_venue_msgs(recs, vp["messages"])
     L.check_tokens_unique(recs)
     L.check_replace_sizes(recs)
+    L.check_one_order_per_side(recs)
     L.check(vp["dup_tokens"] == 0, "the venue saw no token twice")
     sent = L.by_type(recs, "ORDER_SENT")
     L.check(len(sent) > 0, "%d ORDER_SENT records" % len(sent))

@@ -59,6 +59,7 @@ def check_against_venue(env, recs, summary):
     L.check_tokens_unique(recs)
     L.check(vp["dup_tokens"] == 0, "the venue saw no ClOrdID twice")
     L.check_replace_sizes(recs, fix=True)
+    L.check_one_order_per_side(recs)
     L.check(len(L.by_type(recs, "ORDER_SENT")) > 0, "%d ORDER_SENT records" % len(L.by_type(recs, "ORDER_SENT")))
     st = L.check_pnl(recs, summary)
     L.check(st["positions"][0]["pos"] == vp["net"], "engine position %d = venue's (%d)"

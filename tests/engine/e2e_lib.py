@@ -417,6 +417,41 @@ def check_replace_sizes(recs, fix=False):
           % (checked, " (less the fills that raced them)" if fix else ""))
 
 
+def check_one_order_per_side(recs):
+    """The market maker quotes one order per side: the venue never holds two
+    of its orders working on one side (a replace takes its original's place).
+    Replays the journaled venue messages, which are in the venue's order. A
+    strategy told twice that a side's order ended (the late reject of a
+    replace its original's fill had made void) quotes that side again beside
+    the order it sent meanwhile."""
+    live = {}  # token -> [side, open shares]
+    most = {"buy": 0, "sell": 0}
+    for r in recs:
+        if r["type"] != "VENUE_MSG":
+            continue
+        t, tok = r["ouch_type"], r.get("token")
+        if t == "A" or t == "U":
+            if t == "U":
+                live.pop(r["previous_token"], None)
+            if r["shares"] > 0:
+                live[tok] = [r["side"], r["shares"]]
+        elif (t == "E" or t == "C") and tok in live:
+            live[tok][1] -= r["shares"]
+            if live[tok][1] <= 0:
+                del live[tok]
+        else:
+            continue
+        for side in most:
+            n = sum(1 for o in live.values() if o[0] == side)
+            if n > 1:
+                raise Fail("venue message %d (journal record %d): %d %s orders working at once: %s"
+                           % (r["venue_seq"], r["seq"], n, side,
+                              " ".join(k for k, o in live.items() if o[0] == side)))
+            most[side] = max(most[side], n)
+    check(most["buy"] == 1 and most["sell"] == 1,
+          "at most one order working per side at the venue (journaled venue messages)")
+
+
 def check_venue_msgs(recs, n_venue):
     seqs = [r["venue_seq"] for r in by_type(recs, "VENUE_MSG")]
     check(seqs == list(range(1, len(seqs) + 1)),
