@@ -100,3 +100,13 @@ fi
 echo
 echo "demo: journal in $work/journal ($("$perseus" journal dump "$work/journal" 2>/dev/null | wc -l) records; perseus journal dump $work/journal)"
 echo "demo: metrics in $work/metrics.jsonl"
+# Each run leaves its work files (about 4 MB, mostly the journal) for the
+# commands above; only the latest PERSEUS_DEMO_KEEP runs' (default 5) stay.
+keep=${PERSEUS_DEMO_KEEP:-5}
+if [[ "$keep" =~ ^[0-9]+$ ]] && [ "$keep" -ge 1 ]; then
+	mapfile -t old < <(ls -1dt /tmp/perseus-demo.?????? 2>/dev/null | tail -n +$((keep + 1)))
+	if [ "${#old[@]}" -gt 0 ]; then
+		rm -rf -- "${old[@]}"
+		echo "demo: removed the work files of ${#old[@]} earlier runs (the latest $keep stay; PERSEUS_DEMO_KEEP)"
+	fi
+fi
