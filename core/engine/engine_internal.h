@@ -336,6 +336,7 @@ struct ps_engine {
 
 	uint64_t start_ns;
 	uint64_t recovered_records, recovered_fills, recovered_orders;
+	uint64_t journal_next_seq; /* the first record this run journals */
 	uint64_t token_start, next_seq;
 	bool recovered;
 };

@@ -476,11 +476,25 @@ static int scan_segment(const struct seg *s, bool last, unsigned flags, ps_journ
 	}
 	uint32_t hcrc;
 	memcpy(&hcrc, p + PS_JOURNAL_HEADER_LEN - 4, 4);
-	if (memcmp(p, magic, 8) != 0 || ps_crc32c(p, PS_JOURNAL_HEADER_LEN - 4) != hcrc) {
+	uint64_t first_seq;
+	memcpy(&first_seq, p + 24, 8);
+	if (memcmp(p, magic, 8) != 0 || ps_crc32c(p, PS_JOURNAL_HEADER_LEN - 4) != hcrc ||
+	    first_seq == 0) {
 		snprintf(res->error, sizeof(res->error), "%s: bad segment header", s->path);
 		rc = PS_ECRC;
 		goto out;
 	}
+	/* Each segment goes on where the one before it ended, also when that
+	 * one holds no record (an engine that died before its first): records
+	 * cut off the end of an earlier segment are lost, not a torn tail. */
+	if (res->next_seq && first_seq != res->next_seq) {
+		snprintf(res->error, sizeof(res->error),
+			 "%s: starts at sequence %llu, but %llu was next (records lost)", s->path,
+			 (unsigned long long)first_seq, (unsigned long long)res->next_seq);
+		rc = PS_ESEQGAP;
+		goto out;
+	}
+	res->next_seq = first_seq;
 	res->segments++;
 	for (off = PS_JOURNAL_HEADER_LEN; off < size;) {
 		uint32_t len;
@@ -518,15 +532,17 @@ static int scan_segment(const struct seg *s, bool last, unsigned flags, ps_journ
 		memcpy(&rec.seq, p + off + 16, 8);
 		memcpy(&rec.ts_ns, p + off + 24, 8);
 		rec.payload = p + off + PS_JOURNAL_REC_HDR_LEN;
-		if (res->last_seq && rec.seq != res->last_seq + 1) {
-			snprintf(res->error, sizeof(res->error),
-				 "%s: offset %llu: sequence %llu follows %llu (records lost)",
-				 s->path, (unsigned long long)off, (unsigned long long)rec.seq,
-				 (unsigned long long)res->last_seq);
+		if (rec.seq != res->next_seq) {
+			snprintf(
+			    res->error, sizeof(res->error),
+			    "%s: offset %llu: sequence %llu where %llu was next (records lost)",
+			    s->path, (unsigned long long)off, (unsigned long long)rec.seq,
+			    (unsigned long long)res->next_seq);
 			rc = PS_ESEQGAP;
 			goto out;
 		}
 		res->last_seq = rec.seq;
+		res->next_seq = rec.seq + 1;
 		res->records++;
 		if (fn && (rc = fn(ctx, &rec)))
 			goto out;

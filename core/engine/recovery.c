@@ -172,6 +172,7 @@ int eng_recover(struct ps_engine *e, char *err, size_t err_len)
 						      (uint64_t)ts.tv_nsec / 10000u
 						: 1;
 	e->next_seq = 1;
+	e->journal_next_seq = 1;
 	if (e->cfg.journal_on) {
 		e->exec.recovering = true;
 		rc = ps_journal_scan(e->cfg.journal_dir, PS_JOURNAL_SCAN_TRUNCATE, on_record, &c,
@@ -199,6 +200,8 @@ int eng_recover(struct ps_engine *e, char *err, size_t err_len)
 			    (unsigned long long)res.torn_bytes, (unsigned long long)res.torn_offset,
 			    res.torn_file);
 		e->recovered_records = res.last_seq;
+		/* Past an empty last segment too (its header says where it starts). */
+		e->journal_next_seq = res.next_seq ? res.next_seq : 1;
 		e->recovered = res.records > 0;
 		e->recovered_fills = c.fills;
 		e->recovered_orders = c.orders;

@@ -129,7 +129,7 @@ int eng_cold_open(struct eng_cold *c, struct ps_engine *e, char *err, size_t err
 		struct ps_journal_config jc = e->cfg.journal;
 		cpu_set_t cold;
 		jc.worker_cpus = eng_housekeeping_cpus(e, &cold) ? &cold : NULL;
-		rc = ps_journal_open(&c->journal, &jc, e->recovered_records + 1);
+		rc = ps_journal_open(&c->journal, &jc, e->journal_next_seq);
 		if (rc) {
 			snprintf(err, err_len, "[journal] dir = %s: cannot open: %s",
 				 e->cfg.journal_dir, ps_strerror(rc));

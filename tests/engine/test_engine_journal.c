@@ -1,5 +1,6 @@
 /* Journal: records round-trip across segment rotation; torn tails are cut
- * and reported; flipped bits are corruption, never applied; fsync policies. */
+ * and reported; flipped bits are corruption, never applied; records lost off
+ * an earlier segment are found; fsync policies. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -15,6 +16,7 @@
 
 #include <ps/err.h>
 #include <ps/journal.h>
+#include <ps/jrec.h>
 
 struct payload {
 	uint64_t i;
@@ -175,6 +177,122 @@ static void test_engine_journal_flipped_bit_is_corruption(void **state)
 	assert_false(res.truncated);
 }
 
+/* The first segment's file name (segments sort by name). */
+static void first_segment(char *out, size_t len)
+{
+	char cmd[400];
+	snprintf(cmd, sizeof(cmd), "ls %s/journal-*.psj | head -1", dir);
+	FILE *f = popen(cmd, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(out, (int)len, f));
+	out[strcspn(out, "\n")] = '\0';
+	pclose(f);
+}
+
+/* Records cut off the end of a segment that is not the last (its file
+ * shortened at a record boundary: data lost while a later segment reached
+ * the disk) are lost records, not a torn tail: the next segment's header
+ * says where it starts, and the scan stops there. Even when the records
+ * lost are all there was before (found with fuzz_engine_journal: before
+ * the headers were read, such a journal scanned clean from record 11 on). */
+static void test_engine_journal_records_cut_off_an_earlier_segment_are_lost(void **state)
+{
+	char seg[512];
+	struct ps_journal_scan res;
+	struct check c = { .next = 1 };
+	(void)state;
+
+	write_records(1, 10, PS_JOURNAL_FSYNC_NONE, 64u << 20);
+	write_records(11, 10, PS_JOURNAL_FSYNC_NONE, 64u << 20);
+	first_segment(seg, sizeof(seg));
+	assert_int_equal(truncate(seg, PS_JOURNAL_HEADER_LEN), 0); /* records 1-10 gone */
+	assert_int_equal(ps_journal_scan(dir, PS_JOURNAL_SCAN_TRUNCATE, check_rec, &c, &res),
+			 PS_ESEQGAP);
+	assert_int_equal(c.seen, 0);
+	assert_non_null(strstr(res.error, "starts at sequence 11, but 1 was next"));
+	assert_false(res.truncated);
+
+	/* The same with records before the cut: 1-5 are read, 6-10 lost. */
+	teardown(state);
+	setup(state);
+	write_records(1, 10, PS_JOURNAL_FSYNC_NONE, 64u << 20);
+	write_records(11, 10, PS_JOURNAL_FSYNC_NONE, 64u << 20);
+	first_segment(seg, sizeof(seg));
+	struct stat st;
+	assert_int_equal(stat(seg, &st), 0);
+	off_t cut = PS_JOURNAL_HEADER_LEN;
+	for (uint64_t i = 1; i <= 5; i++)
+		cut += (off_t)((32 + 16 + i % 40 + 7) & ~7ull);
+	assert_int_equal(truncate(seg, cut), 0);
+	c = (struct check){ .next = 1 };
+	assert_int_equal(ps_journal_scan(dir, 0, check_rec, &c, &res), PS_ESEQGAP);
+	assert_int_equal(c.seen, 5);
+	assert_non_null(strstr(res.error, "starts at sequence 11, but 6 was next"));
+}
+
+/* A run that died before its first record leaves a segment with only its
+ * header: the journal goes on from the sequence that header announces. */
+static void test_engine_journal_empty_last_segment_gives_the_next_sequence(void **state)
+{
+	struct ps_journal_scan res;
+	struct check c = { .next = 1 };
+	(void)state;
+
+	write_records(1, 10, PS_JOURNAL_FSYNC_NONE, 64u << 20);
+	write_records(11, 0, PS_JOURNAL_FSYNC_NONE, 64u << 20);
+	assert_int_equal(ps_journal_scan(dir, 0, check_rec, &c, &res), 0);
+	assert_int_equal(res.segments, 2);
+	assert_int_equal(res.last_seq, 10);
+	assert_int_equal(res.next_seq, 11);
+	/* Only an empty segment, numbered on from an archived journal's end. */
+	teardown(state);
+	setup(state);
+	write_records(500, 0, PS_JOURNAL_FSYNC_NONE, 64u << 20);
+	assert_int_equal(ps_journal_scan(dir, 0, check_rec, &c, &res), 0);
+	assert_int_equal(res.last_seq, 0);
+	assert_int_equal(res.next_seq, 500);
+	write_records(500, 3, PS_JOURNAL_FSYNC_NONE, 64u << 20);
+	c = (struct check){ .next = 500 };
+	assert_int_equal(ps_journal_scan(dir, 0, check_rec, &c, &res), 0);
+	assert_int_equal(c.seen, 3);
+	assert_int_equal(res.next_seq, 503);
+}
+
+/* `perseus journal dump`: a string field holds whatever bytes the disk or
+ * the venue put there; jsonl stays one valid JSON object per line, text and
+ * csv one line with every field whole (fuzz_engine_journal checks this for
+ * any payload; before, a token with a quote or a newline broke the line). */
+static void test_engine_journal_dump_escapes_string_fields(void **state)
+{
+	struct ps_jrec_order r;
+	static const char tok[PS_JREC_TOKEN_LEN] = { 'A',    '"', 'B', '\\', 'C', '\n', 'D',
+						     '\xff', ',', 'E', ' ',  'F', ' ',  ' ' };
+	char *buf = NULL;
+	size_t len = 0;
+	(void)state;
+
+	memset(&r, 0, sizeof(r));
+	memcpy(r.token, tok, sizeof(tok));
+	r.qty = 100;
+	FILE *f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(
+	    ps_jrec_print(f, PS_JREC_FORMAT_JSONL, 7, 9, PS_JREC_ORDER_SENT, &r, sizeof(r)), 0);
+	assert_int_equal(
+	    ps_jrec_print(f, PS_JREC_FORMAT_TEXT, 7, 9, PS_JREC_ORDER_SENT, &r, sizeof(r)), 0);
+	fclose(f);
+	char *nl = strchr(buf, '\n');
+	assert_non_null(nl);
+	*nl = '\0';
+	assert_non_null(strstr(buf, "{\"seq\":7,\"ts_ns\":9,\"type\":\"ORDER_SENT\","));
+	assert_non_null(strstr(buf, ",\"token\":\"A\\\"B\\\\C\\u000aD\\u00ff,E F\","));
+	assert_non_null(strstr(nl + 1, " token=A\"B\\x5cC\\x0aD\\xff\\x2cE\\x20F "));
+	char *end = strchr(nl + 1, '\n');
+	assert_non_null(end);
+	assert_int_equal(end[1], '\0'); /* the text record is one line too */
+	free(buf);
+}
+
 static void test_engine_journal_bad_args(void **state)
 {
 	struct ps_journal_config cfg = { .dir = dir };
@@ -200,6 +318,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_engine_journal_torn_tail_is_cut_and_reported,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_engine_journal_flipped_bit_is_corruption,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_engine_journal_records_cut_off_an_earlier_segment_are_lost, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_engine_journal_empty_last_segment_gives_the_next_sequence, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_engine_journal_dump_escapes_string_fields,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_engine_journal_bad_args, setup, teardown),
 	};

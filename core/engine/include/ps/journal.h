@@ -117,7 +117,11 @@ PS_API uint64_t ps_journal_next_seq(const struct ps_journal *j);
 struct ps_journal_scan {
 	uint64_t records;
 	uint64_t segments;
-	uint64_t last_seq;    /* 0 when empty */
+	uint64_t last_seq; /* 0 when empty */
+	/* The sequence the next record must carry: last_seq + 1, or the first
+	 * sequence a segment header announces when no record follows it; 0
+	 * when no segment was read. */
+	uint64_t next_seq;
 	uint64_t torn_offset; /* where a torn tail starts (0: none) */
 	uint64_t torn_bytes;  /* its length */
 	bool truncated;       /* the torn tail was cut off */
@@ -130,11 +134,13 @@ typedef int (*ps_journal_record_fn)(void *ctx, const struct ps_journal_record *r
 
 /**
  * Read every record of a segment file or of a directory of segments, in
- * order, checking each CRC and that sequence numbers rise by one.
+ * order, checking each CRC and that sequence numbers rise by one, across
+ * segments too (each header says where its segment starts).
  * @return 0; the callback's non-zero value; PS_ECRC (corruption: flipped
  *   bits, or a bad record in an earlier segment; error says where);
  *   PS_ETORN (torn tail and no TRUNCATE flag: records before it were
- *   delivered); -errno.
+ *   delivered); PS_ESEQGAP (a sequence number skipped: records lost, also
+ *   off the end of an earlier segment); -errno.
  */
 PS_API int ps_journal_scan(const char *path, unsigned flags, ps_journal_record_fn fn, void *ctx,
 			   struct ps_journal_scan *res);
