@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <ps/itch.h>
+#include <ps/json.h>
 
 enum field_kind {
 	K_INT,    /* unsigned integer, 1/2/4/8 wire bytes -> uint16/32/64 member */
@@ -390,24 +391,12 @@ int ps_itch_msg_encode(uint8_t *buf, size_t cap, const struct ps_itch_msg *m)
 	return d->len;
 }
 
-/* Alpha as a JSON string, right-trimmed; bytes outside printable ASCII are
- * escaped so any input gives valid JSON. */
+/* Alpha as a JSON string, right-trimmed (any byte gives valid JSON). */
 static void print_alpha(FILE *f, const char *s, size_t n)
 {
 	while (n > 0 && s[n - 1] == ' ')
 		n--;
-	fputc('"', f);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
+	ps_json_put_string(f, s, n);
 }
 
 int ps_itch_msg_print_json(FILE *f, const struct ps_itch_msg *m)

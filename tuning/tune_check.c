@@ -18,6 +18,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <ps/json.h>
 #include <ps/tune.h>
 
 #define WORDS (PS_TUNE_MAX_CPUS / 64)
@@ -925,22 +926,7 @@ int ps_tune_print(FILE *f, const struct ps_tune_result *res, size_t n)
 
 static void json_str(FILE *f, const char *s)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch == '\n')
-			fputs("\\n", f);
-		else if (ch == '\t')
-			fputs("\\t", f);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
+	ps_json_put_string(f, s, strlen(s));
 }
 
 int ps_tune_print_json(FILE *f, const struct ps_tune_result *res, size_t n)

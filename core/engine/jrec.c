@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <ps/jrec.h>
+#include <ps/json.h>
 #include <ps/ouch.h>
 #include <ps/risk_keys.h>
 
@@ -61,37 +62,28 @@ static void fi(struct out *o, const char *k, int64_t v)
 
 /* A string field of up to len bytes (NUL-terminated or space-padded). Its
  * bytes come from the disk and from the venue (tokens, symbols), so any
- * byte may be in it: jsonl escapes what JSON does not take as it is (0x7f
- * and above as the code point of the same value, so the line stays
- * UTF-8); text and csv write what would split or hide a field (space,
- * comma, '=', a control byte, a backslash, a byte above 0x7e) as \xNN. */
+ * byte may be in it: jsonl writes a JSON string (ps_json_put_string);
+ * text and csv write what would split or hide a field (space, comma, '=',
+ * a control byte, a backslash, a byte above 0x7e) as \xNN. */
 static void fs(struct out *o, const char *k, const char *v, size_t len)
 {
 	size_t n = strnlen(v, len);
 	while (n && v[n - 1] == ' ')
 		n--;
 	sep(o);
-	if (o->fmt == PS_JREC_FORMAT_JSONL)
-		fprintf(o->f, "\"%s\":\"", k);
-	else
-		fprintf(o->f, "%s=", k);
+	if (o->fmt == PS_JREC_FORMAT_JSONL) {
+		fprintf(o->f, "\"%s\":", k);
+		ps_json_put_string(o->f, v, n);
+		return;
+	}
+	fprintf(o->f, "%s=", k);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)v[i];
-		if (o->fmt == PS_JREC_FORMAT_JSONL) {
-			if (c == '"' || c == '\\')
-				fprintf(o->f, "\\%c", c);
-			else if (c < 0x20 || c >= 0x7f)
-				fprintf(o->f, "\\u%04x", c);
-			else
-				fputc(c, o->f);
-		} else if (c <= ' ' || c >= 0x7f || c == ',' || c == '=' || c == '\\') {
+		if (c <= ' ' || c >= 0x7f || c == ',' || c == '=' || c == '\\')
 			fprintf(o->f, "\\x%02x", c);
-		} else {
+		else
 			fputc(c, o->f);
-		}
 	}
-	if (o->fmt == PS_JREC_FORMAT_JSONL)
-		fputc('"', o->f);
 }
 
 static const char *side_name(uint8_t side)

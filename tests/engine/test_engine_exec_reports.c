@@ -175,17 +175,23 @@ static int64_t working_buy(struct fx *f)
 	return p.working_buy;
 }
 
+/* Order A sent and accepted, then a replace of it by B sent (in flight). */
+static void replace_in_flight(struct fx *f, char *a, char *b)
+{
+	sent(f, PS_ORDER_NEW, NULL, PRICE, a);
+	accepted(f, a);
+	next_report(f, PS_REPORT_ACCEPTED);
+	sent(f, PS_ORDER_REPLACE, a, PRICE - 100, b);
+}
+
 static void test_reject_of_a_replacement_dropped_by_a_fill_is_not_reported(void **state)
 {
 	struct fx *f = *state;
 	char a[PS_OUCH_TOKEN_LEN + 1], b[PS_OUCH_TOKEN_LEN + 1], c[PS_OUCH_TOKEN_LEN + 1];
 	struct ps_exec_report r;
 
-	sent(f, PS_ORDER_NEW, NULL, PRICE, a);
-	accepted(f, a);
-	next_report(f, PS_REPORT_ACCEPTED);
-	/* Replace A by B; A fills to the end before the venue sees the replace. */
-	sent(f, PS_ORDER_REPLACE, a, PRICE - 100, b);
+	/* A fills to the end before the venue sees the replace by B. */
+	replace_in_flight(f, a, b);
 	executed(f, a, 100);
 	r = next_report(f, PS_REPORT_FILL);
 	assert_int_equal(r.qty, 100);
@@ -211,10 +217,7 @@ static void test_refused_replace_of_a_working_order_is_reported(void **state)
 	char a[PS_OUCH_TOKEN_LEN + 1], b[PS_OUCH_TOKEN_LEN + 1];
 	struct ps_exec_report r;
 
-	sent(f, PS_ORDER_NEW, NULL, PRICE, a);
-	accepted(f, a);
-	next_report(f, PS_REPORT_ACCEPTED);
-	sent(f, PS_ORDER_REPLACE, a, PRICE - 100, b);
+	replace_in_flight(f, a, b);
 	executed(f, a, 30);
 	r = next_report(f, PS_REPORT_FILL);
 	assert_int_equal(r.leaves_qty, 70);
