@@ -95,6 +95,7 @@ def run(env):
             % (st["positions"][0]["pos"], vp["net"]))
     # The refused replaces left their orders as they were, in risk's view too.
     L.check_replace_sizes(recs)
+    L.check_one_order_per_side(recs)
     L.check_nothing_working(summary, vp)
 
 
