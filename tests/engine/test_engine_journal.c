@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,15 +108,21 @@ static void test_engine_journal_round_trip_with_rotation(void **state)
 	assert_int_equal(res.last_seq, 201000);
 }
 
-static void last_segment(char *out, size_t len)
+/* The last (or first) segment's file name (segments sort by name). */
+static void segment_file(char *out, size_t len, bool last)
 {
 	char cmd[400];
-	snprintf(cmd, sizeof(cmd), "ls %s/journal-*.psj | tail -1", dir);
+	snprintf(cmd, sizeof(cmd), "ls %s/journal-*.psj | %s -1", dir, last ? "tail" : "head");
 	FILE *f = popen(cmd, "r");
 	assert_non_null(f);
 	assert_non_null(fgets(out, (int)len, f));
 	out[strcspn(out, "\n")] = '\0';
 	pclose(f);
+}
+
+static void last_segment(char *out, size_t len)
+{
+	segment_file(out, len, true);
 }
 
 static void test_engine_journal_torn_tail_is_cut_and_reported(void **state)
@@ -177,16 +184,9 @@ static void test_engine_journal_flipped_bit_is_corruption(void **state)
 	assert_false(res.truncated);
 }
 
-/* The first segment's file name (segments sort by name). */
 static void first_segment(char *out, size_t len)
 {
-	char cmd[400];
-	snprintf(cmd, sizeof(cmd), "ls %s/journal-*.psj | head -1", dir);
-	FILE *f = popen(cmd, "r");
-	assert_non_null(f);
-	assert_non_null(fgets(out, (int)len, f));
-	out[strcspn(out, "\n")] = '\0';
-	pclose(f);
+	segment_file(out, len, false);
 }
 
 /* Records cut off the end of a segment that is not the last (its file
