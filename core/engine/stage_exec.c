@@ -930,6 +930,23 @@ void eng_exec_apply_msg(struct eng_exec *x, uint64_t seq, const struct ps_ouch_m
 		if (live)
 			report(x, h, PS_REPORT_REJECTED, o->price, 0, 0, m->u.token_event.reason);
 		break;
+	case PS_OUCH_CANCEL_REJECT:
+		/* The venue refuses a cancel (too late, or not cancelable now): the
+		 * order still works, with its open shares, and risk still counts
+		 * it. Its strategy hears the refusal as for a refused replace, so
+		 * that it stops waiting for an answer to the cancel and can ask again. */
+		h = ps_oms_find(&x->oms, m->u.token_event.token);
+		if (h == PS_OMS_NIL ||
+		    ps_oms_on_cancel_reject(&x->oms, m->u.token_event.token, now)) {
+			x->unknown_msgs++;
+			break;
+		}
+		x->venue_rejects++;
+		o = ps_oms_order_get(&x->oms, h);
+		if (live && x->meta[h].live)
+			report(x, h, PS_REPORT_REJECTED, o->price, 0, o->qty - o->filled,
+			       m->u.token_event.reason);
+		break;
 	default:
 		if (ps_oms_on_ouch(&x->oms, m, now))
 			x->unknown_msgs++;

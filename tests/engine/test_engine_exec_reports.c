@@ -6,8 +6,9 @@
  * reject must not reach it as well, or it takes its side as empty a second
  * time, while the order it sent meanwhile is working (a market maker then
  * sends a second quote on that side and its other side is refused as a
- * self-trade: e2e_fix_restart, seed 1796663477). A refused replace of an
- * order that still works is news and is reported, with the open shares. */
+ * self-trade: e2e_fix_restart, seed 1796663477). A refused replace or
+ * cancel of an order that still works is news and is reported, with the
+ * open shares. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -148,6 +149,28 @@ static void rejected(struct fx *f, const char *token)
 	venue(f, &m);
 }
 
+/* A cancel of the order with this token sent (as recovery re-creates one
+ * from its CANCEL_SENT record). */
+static void cancel_sent(struct fx *f, const char *token)
+{
+	struct ps_jrec_order r;
+
+	memset(&r, 0, sizeof(r));
+	memcpy(r.token, token, PS_OUCH_TOKEN_LEN);
+	r.tag = 1;
+	r.side = PS_SIDE_BUY;
+	r.action = PS_ORDER_CANCEL;
+	eng_exec_restore_order(&f->e->exec, &r, PS_JREC_CANCEL_SENT);
+}
+
+static void cancel_rejected(struct fx *f, const char *token)
+{
+	struct ps_ouch_msg m = { .type = PS_OUCH_CANCEL_REJECT };
+
+	memcpy(m.u.token_event.token, token, PS_OUCH_TOKEN_LEN);
+	venue(f, &m);
+}
+
 /* The next report to the strategy; asserts there is one of this type. */
 static struct ps_exec_report next_report(struct fx *f, uint8_t type)
 {
@@ -243,6 +266,38 @@ static void test_reject_of_a_new_order_is_reported(void **state)
 	assert_no_report(f);
 }
 
+/* A cancel the venue refuses (too late, or not cancelable now) leaves the
+ * order working: its strategy hears the refusal with the open shares, as
+ * for a refused replace; without it a strategy waiting for the cancel's
+ * answer (the market maker sends nothing more on a side while a request
+ * is in flight) would wait for good. */
+static void test_refused_cancel_of_a_working_order_is_reported(void **state)
+{
+	struct fx *f = *state;
+	char a[PS_OUCH_TOKEN_LEN + 1];
+	struct ps_exec_report r;
+
+	sent(f, PS_ORDER_NEW, NULL, PRICE, a);
+	accepted(f, a);
+	next_report(f, PS_REPORT_ACCEPTED);
+	executed(f, a, 40);
+	next_report(f, PS_REPORT_FILL);
+	cancel_sent(f, a);
+	uint32_t h = ps_oms_find(&f->e->exec.oms, a);
+	assert_int_equal(ps_oms_order_get(&f->e->exec.oms, h)->state, PS_OMS_STATE_PENDING_CANCEL);
+	cancel_rejected(f, a);
+	r = next_report(f, PS_REPORT_REJECTED);
+	assert_int_equal(r.client_order_id, h);
+	assert_int_equal(r.leaves_qty, 60);
+	assert_int_equal(ps_oms_order_get(&f->e->exec.oms, h)->state,
+			 PS_OMS_STATE_PARTIALLY_FILLED);
+	assert_int_equal(working_buy(f), 60); /* still working, in risk's view too */
+	assert_no_report(f);
+	/* Asking again works as the first time. */
+	cancel_sent(f, a);
+	assert_int_equal(ps_oms_order_get(&f->e->exec.oms, h)->state, PS_OMS_STATE_PENDING_CANCEL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +308,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reject_of_a_new_order_is_reported, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_refused_cancel_of_a_working_order_is_reported,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

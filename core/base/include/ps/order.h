@@ -58,8 +58,13 @@ enum ps_report_type {
 	PS_REPORT_ACCEPTED = 1, /* venue acknowledged the order (or the replace) */
 	PS_REPORT_FILL,         /* qty at price filled; leaves_qty remains */
 	PS_REPORT_CANCELED,     /* order is gone (cancel, IOC remainder, expiry) */
-	PS_REPORT_REJECTED,     /* risk or venue refused it: reason holds the code */
-	PS_REPORT_REPLACED,     /* replace took effect: price/leaves_qty are the new terms */
+	/* Risk or the venue refused a request: reason holds the code. A refused
+	 * NEW leaves no order (leaves_qty 0); a refused REPLACE or CANCEL leaves
+	 * the order working with leaves_qty open shares. Each order's end
+	 * (FILL with leaves_qty 0, CANCELED, REJECTED with leaves_qty 0) is
+	 * reported once. */
+	PS_REPORT_REJECTED,
+	PS_REPORT_REPLACED, /* replace took effect: price/leaves_qty are the new terms */
 };
 
 struct ps_exec_report {
