@@ -9,6 +9,12 @@ void ps_json_put_string(FILE *f, const char *s, size_t n)
 
 		if (c == '"' || c == '\\')
 			fprintf(f, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", f);
+		else if (c == '\t')
+			fputs("\\t", f);
+		else if (c == '\r')
+			fputs("\\r", f);
 		else if (c < 0x20 || c >= 0x7f)
 			fprintf(f, "\\u%04x", c);
 		else

@@ -35,7 +35,7 @@ static void test_base_json_quotes_backslashes_and_bytes_outside_ascii_are_escape
 {
 	(void)state;
 	expect("a\"b\\c", 5, "\"a\\\"b\\\\c\"");
-	expect("\n\t\x01\x1f", 4, "\"\\u000a\\u0009\\u0001\\u001f\"");
+	expect("\n\t\r\x01\x1f", 5, "\"\\n\\t\\r\\u0001\\u001f\"");
 	expect("\x7f\x80\xff", 3, "\"\\u007f\\u0080\\u00ff\"");
 	expect("x\0y", 3, "\"x\\u0000y\""); /* a NUL byte is a byte like any other */
 }

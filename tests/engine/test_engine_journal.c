@@ -285,7 +285,7 @@ static void test_engine_journal_dump_escapes_string_fields(void **state)
 	assert_non_null(nl);
 	*nl = '\0';
 	assert_non_null(strstr(buf, "{\"seq\":7,\"ts_ns\":9,\"type\":\"ORDER_SENT\","));
-	assert_non_null(strstr(buf, ",\"token\":\"A\\\"B\\\\C\\u000aD\\u00ff,E F\","));
+	assert_non_null(strstr(buf, ",\"token\":\"A\\\"B\\\\C\\nD\\u00ff,E F\","));
 	assert_non_null(strstr(nl + 1, " token=A\"B\\x5cC\\x0aD\\xff\\x2cE\\x20F "));
 	char *end = strchr(nl + 1, '\n');
 	assert_non_null(end);

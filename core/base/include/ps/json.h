@@ -12,7 +12,8 @@
 
 /*
  * Writes the n bytes at s as one JSON string, quotes included: '"' and '\'
- * escaped with a backslash, control bytes and bytes from 0x7f up as \u00XX
+ * escaped with a backslash, newline, tab and carriage return as \n, \t,
+ * \r, other control bytes and bytes from 0x7f up as \u00XX
  * (the code point of the byte's value), so the output is ASCII and valid
  * JSON whatever the input (a NUL byte too: \u0000).
  */
