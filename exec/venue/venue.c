@@ -63,6 +63,7 @@ struct vconn {
 	size_t out_len, out_cap;
 	uint64_t last_rx_ns, last_tx_ns;
 	uint32_t orders;
+	uint64_t id; /* unique over the venue's life: conns[] slots are reused */
 	bool close_after_flush;
 };
 
@@ -82,6 +83,7 @@ struct vorder {
 struct delayed {
 	uint64_t due_ns;
 	int conn;
+	uint64_t conn_id; /* the connection it came on (vconn.id) */
 	uint16_t len;
 	uint8_t msg[PS_OUCH_MAX_LEN];
 };
@@ -129,6 +131,7 @@ struct ps_venue {
 
 	struct delayed *delay;
 	uint32_t delay_head, delay_tail;
+	uint64_t last_conn_id;
 
 	/* what caused the match events being handled */
 	bool in_client_cancel, in_replace;
@@ -671,6 +674,19 @@ static void handle_ouch(struct ps_venue *v, int ci, const uint8_t *p, size_t len
 		c->close_after_flush = true;
 }
 
+/* A delayed request is handled only on the connection it came on: one that
+ * closed meanwhile takes its requests with it (lost in flight, as on a real
+ * link), and its slot, reused by the client's next connection, must not
+ * get them (they would be handled after that session's catch-up, where the
+ * client's reconnect logic has already given them up). */
+static void handle_delayed(struct ps_venue *v, const struct delayed *d)
+{
+	const struct vconn *c = v->conns[d->conn];
+
+	if (c && c->id == d->conn_id)
+		handle_ouch(v, d->conn, d->msg, d->len);
+}
+
 static void queue_or_handle(struct ps_venue *v, int ci, const uint8_t *p, uint16_t len)
 {
 	if (!v->cfg.faults.delay_us || len > PS_OUCH_MAX_LEN) {
@@ -679,13 +695,12 @@ static void queue_or_handle(struct ps_venue *v, int ci, const uint8_t *p, uint16
 	}
 	if (v->delay_tail - v->delay_head == DELAY_SLOTS) {
 		/* Queue full: handle the oldest now rather than drop an order. */
-		struct delayed *d = &v->delay[v->delay_head++ % DELAY_SLOTS];
-		if (v->conns[d->conn])
-			handle_ouch(v, d->conn, d->msg, d->len);
+		handle_delayed(v, &v->delay[v->delay_head++ % DELAY_SLOTS]);
 	}
 	struct delayed *d = &v->delay[v->delay_tail++ % DELAY_SLOTS];
 	d->due_ns = mono_ns() + (uint64_t)v->cfg.faults.delay_us * 1000;
 	d->conn = ci;
+	d->conn_id = v->conns[ci]->id;
 	d->len = len;
 	memcpy(d->msg, p, len);
 }
@@ -1352,6 +1367,7 @@ static void accept_conns(struct ps_venue *v)
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		c->fd = fd;
+		c->id = ++v->last_conn_id;
 		c->user = -1;
 		c->last_rx_ns = c->last_tx_ns = mono_ns();
 		ps_soup_stream_init(&c->rx, c->rxbuf, RX_BUF, PS_SOUP_DIR_FROM_CLIENT);
@@ -1370,8 +1386,7 @@ static void housekeeping(struct ps_venue *v, uint64_t now)
 		if (d->due_ns > now)
 			break;
 		v->delay_head++;
-		if (v->conns[d->conn])
-			handle_ouch(v, d->conn, d->msg, d->len);
+		handle_delayed(v, d);
 	}
 	for (int i = 0; i < MAX_CONNS; i++) {
 		struct vconn *c = v->conns[i];

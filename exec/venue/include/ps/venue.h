@@ -42,7 +42,7 @@ struct ps_venue_faults {
 	uint32_t md_dup_permille;     /* sent twice */
 	uint32_t md_reorder_permille; /* held back and sent after the next one */
 	uint32_t reject_permille;     /* enter and replace orders rejected (reason 'O') */
-	uint32_t delay_us;            /* every inbound order waits this long */
+	uint32_t delay_us;            /* inbound orders wait this long (lost if the link drops) */
 	uint32_t disconnect_after;    /* close a session after this many orders (0: never) */
 	uint64_t withhold_from;       /* re-requests for [from, from+count) go unanswered */
 	uint64_t withhold_count;
