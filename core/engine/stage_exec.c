@@ -150,6 +150,24 @@ static bool terminal(unsigned state)
 	       state == PS_OMS_STATE_REPLACED || state == PS_OMS_STATE_FREE;
 }
 
+/*
+ * The open shares a refused CANCEL or REPLACE intent leaves working: those of
+ * the order under its tag, unless that order has ended. An order waiting for
+ * an answer (a cancel of ours in flight, unknown after a drop) may still work
+ * until the answer comes; told 0, a strategy would quote that side again
+ * beside it. A refused NEW leaves nothing.
+ */
+static uint32_t open_under_tag(struct eng_exec *x, const struct ps_order_intent *in)
+{
+	if (in->action == PS_ORDER_NEW)
+		return 0;
+	uint32_t h = tag_find(x, in->strategy_id, in->tag);
+	if (h == PS_OMS_NIL)
+		return 0;
+	const struct ps_oms_order *o = ps_oms_order_get(&x->oms, h);
+	return terminal(o->state) ? 0 : o->qty - o->filled;
+}
+
 /* ---- journal ---------------------------------------------------------------- */
 
 /* Less than `room` bytes free in the journal ring (always false without a journal). */
@@ -428,7 +446,7 @@ static void do_cancel(struct eng_exec *x, struct ps_order_intent *in, uint64_t t
 	enum ps_risk_reason v;
 
 	if (h == PS_OMS_NIL || !working((o = ps_oms_order_get(&x->oms, h))->state)) {
-		report_intent(x, in, PS_ENOTFOUND, 0);
+		report_intent(x, in, PS_ENOTFOUND, open_under_tag(x, in));
 		return;
 	}
 	v = ps_risk_check(x->risk, in, x->meta[h].risk, now);
@@ -467,7 +485,7 @@ static void do_replace(struct eng_exec *x, struct ps_order_intent *in, uint64_t 
 	enum ps_risk_reason v;
 
 	if (h == PS_OMS_NIL || !working((o = ps_oms_order_get(&x->oms, h))->state)) {
-		report_intent(x, in, PS_ENOTFOUND, 0);
+		report_intent(x, in, PS_ENOTFOUND, open_under_tag(x, in));
 		return;
 	}
 	uint32_t open = o->qty - o->filled;
@@ -547,7 +565,8 @@ void eng_exec_on_b2e(struct eng_exec *x, const struct eng_b2e *m)
 	eng_count(x->e, ENG_C_INTENTS, 1);
 	if (ps_unlikely(x->fail_closed || !x->caught_up || x->settle_n ||
 			eng_phase(x->e) >= ENG_STOP_EXEC)) {
-		report_intent(x, &in, x->fail_closed ? PS_EMISMATCH : PS_EDISCONNECTED, 0);
+		report_intent(x, &in, x->fail_closed ? PS_EMISMATCH : PS_EDISCONNECTED,
+			      open_under_tag(x, &in));
 		return;
 	}
 	switch (in.action) {
@@ -600,7 +619,12 @@ static void drop_replacement(struct eng_exec *x, const struct ps_oms_order *o, u
 	uint32_t nh = o->link;
 	const struct ps_oms_order *n = ps_oms_order_get(&x->oms, nh);
 	struct eng_order_meta *nm = &x->meta[nh];
-	if (n->state != PS_OMS_STATE_PENDING_NEW || !nm->live)
+	/* Not answered yet, whatever the OMS holds for it: pending, UNKNOWN
+	 * (the session dropped with the replace in flight, and the venue's
+	 * cancel on disconnect ended the original), or with our cancel in
+	 * flight (sent after the reconnect for what the drop hid). Accepted, it
+	 * would have ended the original as REPLACED, not this way. */
+	if (working(n->state) || terminal(n->state) || !nm->live)
 		return;
 	if (ps_risk_order_counts(x->risk, nm->risk, n->instrument, nm->side, nm->strategy_id))
 		ps_risk_on_cancel(x->risk, nm->risk, now);

@@ -11,6 +11,7 @@
  * open shares. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -266,6 +267,59 @@ static void test_reject_of_a_new_order_is_reported(void **state)
 	assert_no_report(f);
 }
 
+static void canceled(struct fx *f, const char *token, uint32_t shares)
+{
+	struct ps_ouch_msg m = { .type = PS_OUCH_CANCELED };
+
+	memcpy(m.u.canceled.token, token, PS_OUCH_TOKEN_LEN);
+	m.u.canceled.decrement_shares = shares;
+	m.u.canceled.reason = 'S'; /* supervisory: cancel on disconnect */
+	venue(f, &m);
+}
+
+/* The session drops with a replace of A by B in flight; the venue cancels
+ * A (cancel on disconnect) and says so in the replay. The strategy hears A
+ * is gone, and nothing more about B, which can never work: a late answer
+ * about B (a reject, or its cancel timing out after the reconnect) must not
+ * reach the strategy as the end of its side's next order (e2e_faults under
+ * ASan: a second sell working beside the one sent after the reconnect). */
+static void replacement_in_flight_at_a_drop(void **state, bool caught_up_first)
+{
+	struct fx *f = *state;
+	char a[PS_OUCH_TOKEN_LEN + 1], b[PS_OUCH_TOKEN_LEN + 1];
+	struct ps_exec_report r;
+
+	replace_in_flight(f, a, b);
+	eng_exec_session_event(&f->e->exec, PS_SOUP_CLIENT_EV_DISCONNECTED, PS_EDISCONNECTED);
+	uint32_t hb = ps_oms_find(&f->e->exec.oms, b);
+	assert_int_equal(ps_oms_order_get(&f->e->exec.oms, hb)->state, PS_OMS_STATE_UNKNOWN);
+	if (caught_up_first) {
+		/* The venue's cancel of A comes after the catch-up, which asked to
+		 * cancel both orders the drop left unknown (the OMS side of it). */
+		uint32_t hs[4];
+		assert_int_equal(ps_oms_on_reconnect(&f->e->exec.oms, 1, hs, 4), 2);
+		assert_int_equal(ps_oms_order_get(&f->e->exec.oms, hb)->state,
+				 PS_OMS_STATE_PENDING_CANCEL);
+	}
+	canceled(f, a, 100);
+	r = next_report(f, PS_REPORT_CANCELED);
+	assert_int_equal(r.client_order_id, ps_oms_find(&f->e->exec.oms, a));
+	assert_int_equal(working_buy(f), 0);
+	assert_false(f->e->exec.meta[hb].live);
+	rejected(f, b);
+	assert_no_report(f);
+}
+
+static void test_replacement_in_flight_at_a_drop_ends_with_its_original(void **state)
+{
+	replacement_in_flight_at_a_drop(state, false);
+}
+
+static void test_replacement_in_flight_at_a_drop_ends_with_its_original_after_catch_up(void **state)
+{
+	replacement_in_flight_at_a_drop(state, true);
+}
+
 /* A cancel the venue refuses (too late, or not cancelable now) leaves the
  * order working: its strategy hears the refusal with the open shares, as
  * for a refused replace; without it a strategy waiting for the cancel's
@@ -298,6 +352,47 @@ static void test_refused_cancel_of_a_working_order_is_reported(void **state)
 	assert_int_equal(ps_oms_order_get(&f->e->exec.oms, h)->state, PS_OMS_STATE_PENDING_CANCEL);
 }
 
+/* The strategy's request for a side whose order waits for an answer (here
+ * a cancel the engine sent on its own, as after a reconnect) is refused,
+ * and the refusal says the order may still work: its open shares, not 0,
+ * or the strategy would quote that side again beside it. So does a request
+ * refused while the session is down. A NEW refused leaves nothing. */
+static void test_refused_request_for_an_order_awaiting_an_answer_leaves_it_working(void **state)
+{
+	struct fx *f = *state;
+	char a[PS_OUCH_TOKEN_LEN + 1];
+	struct eng_b2e m = { .kind = B2E_INTENT };
+	struct ps_exec_report r;
+
+	sent(f, PS_ORDER_NEW, NULL, PRICE, a);
+	accepted(f, a);
+	next_report(f, PS_REPORT_ACCEPTED);
+	cancel_sent(f, a);
+	m.u.intent = (struct ps_order_intent){ .price = PRICE - 100,
+					       .qty = 100,
+					       .confidence_bp = 10000,
+					       .action = PS_ORDER_REPLACE,
+					       .side = PS_SIDE_BUY,
+					       .type = PS_ORDER_LIMIT,
+					       .tif = PS_TIF_DAY,
+					       .tag = 1 };
+	f->e->exec.caught_up = true;
+	eng_exec_on_b2e(&f->e->exec, &m);
+	r = next_report(f, PS_REPORT_REJECTED);
+	assert_int_equal(r.reason, PS_ENOTFOUND);
+	assert_int_equal(r.leaves_qty, 100);
+	f->e->exec.caught_up = false; /* the session is down */
+	eng_exec_on_b2e(&f->e->exec, &m);
+	r = next_report(f, PS_REPORT_REJECTED);
+	assert_int_equal(r.reason, PS_EDISCONNECTED);
+	assert_int_equal(r.leaves_qty, 100);
+	m.u.intent.action = PS_ORDER_NEW;
+	eng_exec_on_b2e(&f->e->exec, &m);
+	r = next_report(f, PS_REPORT_REJECTED);
+	assert_int_equal(r.leaves_qty, 0);
+	assert_no_report(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -310,6 +405,14 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_refused_cancel_of_a_working_order_is_reported,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_replacement_in_flight_at_a_drop_ends_with_its_original, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_replacement_in_flight_at_a_drop_ends_with_its_original_after_catch_up,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_refused_request_for_an_order_awaiting_an_answer_leaves_it_working, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
