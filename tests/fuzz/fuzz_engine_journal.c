@@ -193,6 +193,11 @@ static int on_record(void *ctx, const struct ps_journal_record *r)
 }
 
 /* The segment files in name order (the writer's names sort by index). */
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
 static int segments(char names[][128], int max)
 {
 	DIR *d = opendir(dir);
@@ -205,13 +210,7 @@ static int segments(char names[][128], int max)
 		if (e->d_name[0] != '.')
 			snprintf(names[n++], 128, "%s/%s", dir, e->d_name);
 	closedir(d);
-	for (int i = 1; i < n; i++)
-		for (int j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
-			char t[128];
-			memcpy(t, names[j], 128);
-			memcpy(names[j], names[j - 1], 128);
-			memcpy(names[j - 1], t, 128);
-		}
+	qsort(names, (size_t)n, sizeof(names[0]), by_name);
 	return n;
 }
 
