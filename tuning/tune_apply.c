@@ -487,6 +487,36 @@ static void plan_damon(struct build *b)
 		note(b, PS_TUNE_APPLY_DAMON, "no kdamond running");
 }
 
+/* A haltpoll guest's vCPUs poll before they halt (see check_halt_poll in
+ * tune_check.c); undo: back to 0. Only a polling time of 0 is changed: a
+ * value someone chose stays. */
+static void plan_halt_poll(struct build *b)
+{
+	struct ps_tune__halt_poll_state s;
+
+	switch (ps_tune__halt_poll(b->p->root, &s)) {
+	case PS_TUNE__HP_NOT_GUEST:
+		note(b, PS_TUNE_APPLY_HALT_POLL, "no haltpoll cpuidle driver (driver: %s)",
+		     s.driver);
+		break;
+	case PS_TUNE__HP_OTHER_GOV:
+		note(b, PS_TUNE_APPLY_HALT_POLL, "haltpoll driver under the %s governor",
+		     s.governor);
+		break;
+	case PS_TUNE__HP_NO_PARAM:
+		note(b, PS_TUNE_APPLY_HALT_POLL, "no guest_halt_poll_ns parameter");
+		break;
+	case PS_TUNE__HP_OFF:
+		change(b, PS_TUNE_APPLY_HALT_POLL, PS_TUNE__HALT_POLL_PARAM, s.param,
+		       PS_TUNE__HALT_POLL_ON);
+		break;
+	case PS_TUNE__HP_ON:
+		note(b, PS_TUNE_APPLY_HALT_POLL, "already polling (guest_halt_poll_ns %s)",
+		     s.param);
+		break;
+	}
+}
+
 int ps_tune_plan_build(struct ps_tune_plan *p, const char *root, const struct ps_tune_apply_opts *o,
 		       char *err, size_t err_len)
 {
@@ -558,6 +588,9 @@ int ps_tune_plan_build(struct ps_tune_plan *p, const char *root, const struct ps
 			break;
 		case PS_TUNE_APPLY_DAMON:
 			plan_damon(&b);
+			break;
+		case PS_TUNE_APPLY_HALT_POLL:
+			plan_halt_poll(&b);
 			break;
 		case PS_TUNE_APPLY_COUNT:
 			break;

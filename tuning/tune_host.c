@@ -127,6 +127,36 @@ int ps_tune__write(const char *root, const char *rel, const char *value)
 	return 0;
 }
 
+/* ---- guest halt polling (tune_fs.h) ------------------------------------------- */
+
+enum ps_tune__halt_poll ps_tune__halt_poll(const char *root, struct ps_tune__halt_poll_state *s)
+{
+	char *end;
+
+	memset(s, 0, sizeof(*s));
+	if (ps_tune__read(root, "sys/devices/system/cpu/cpuidle/current_driver", s->driver,
+			  sizeof(s->driver)) <= 0)
+		snprintf(s->driver, sizeof(s->driver), "none");
+	if (strcmp(s->driver, "haltpoll") != 0)
+		return PS_TUNE__HP_NOT_GUEST;
+	/* The haltpoll driver selects the haltpoll governor unless told otherwise;
+	 * an unreadable governor leaves the parameter to decide. */
+	if (ps_tune__read(root, "sys/devices/system/cpu/cpuidle/current_governor", s->governor,
+			  sizeof(s->governor)) <= 0)
+		(void)ps_tune__read(root, "sys/devices/system/cpu/cpuidle/current_governor_ro",
+				    s->governor, sizeof(s->governor));
+	if (s->governor[0] && strcmp(s->governor, "haltpoll") != 0)
+		return PS_TUNE__HP_OTHER_GOV;
+	if (ps_tune__read(root, PS_TUNE__HALT_POLL_PARAM, s->param, sizeof(s->param)) <= 0 ||
+	    !digit(s->param[0]))
+		return PS_TUNE__HP_NO_PARAM;
+	errno = 0;
+	s->ns = strtoull(s->param, &end, 10);
+	if (*end || errno)
+		return PS_TUNE__HP_NO_PARAM;
+	return s->ns ? PS_TUNE__HP_ON : PS_TUNE__HP_OFF;
+}
+
 /* ---- cpusets ------------------------------------------------------------------- */
 
 unsigned ps_tune_cpuset_count(const struct ps_tune_cpuset *s)

@@ -31,7 +31,8 @@ static void apply_usage(FILE *f)
 		"                          [--undo-file PATH] [--root DIR]\n"
 		"\n"
 		"Moves IRQs off the hot CPUs (and stops irqbalance), sets the performance\n"
-		"governor, THP to madvise, RT throttling off and, when asked, vm.nr_hugepages.\n"
+		"governor, THP to madvise, RT throttling off, stops DAMON, lets a haltpoll\n"
+		"guest's idle vCPUs poll before they halt and, when asked, vm.nr_hugepages.\n"
 		"Prints each change (path, old value, new value) and the command that undoes it.\n"
 		"Run-time settings only: they do not survive a reboot (see tuning/GUIDE.md).\n"
 		"\n"
@@ -45,7 +46,7 @@ static void apply_usage(FILE *f)
 		"  --hugepages N     set vm.nr_hugepages to N (default: left alone)\n"
 		"  --thp MODE        madvise (default) or never\n"
 		"  --skip ITEMS      comma list of irqbalance, irq_affinity, governor, thp,\n"
-		"                    hugepages, rt_throttling, damon\n"
+		"                    hugepages, rt_throttling, damon, halt_poll\n"
 		"  --undo-file PATH  also write the undo commands to PATH as a shell script\n"
 		"  --root DIR        act on DIR/proc and DIR/sys instead of the live ones\n");
 }
@@ -63,7 +64,8 @@ static int parse_skip(const char *list, uint32_t *skip)
 			ps_cli_error(
 			    CMD,
 			    "apply: unknown item '%s' in --skip (accepted: irqbalance, "
-			    "irq_affinity, governor, thp, hugepages, rt_throttling, damon)",
+			    "irq_affinity, governor, thp, hugepages, rt_throttling, damon, "
+			    "halt_poll)",
 			    tok);
 			return -EINVAL;
 		}

@@ -145,6 +145,10 @@ static void build_untuned(const struct fake *f)
 	put(f, "sys/kernel/mm/damon/admin/kdamonds/nr_kdamonds", "2\n");
 	put(f, "sys/kernel/mm/damon/admin/kdamonds/0/state", "on\n");
 	put(f, "sys/kernel/mm/damon/admin/kdamonds/1/state", "off\n");
+	/* A KVM guest whose idle vCPUs halt at once. */
+	put(f, "sys/devices/system/cpu/cpuidle/current_driver", "haltpoll\n");
+	put(f, "sys/devices/system/cpu/cpuidle/current_governor_ro", "haltpoll\n");
+	put(f, "sys/module/haltpoll/parameters/guest_halt_poll_ns", "0\n");
 }
 
 static int build(struct fake *f)
@@ -198,8 +202,8 @@ static void test_tune_apply_plan_lists_each_change_with_old_and_new(void **state
 	f->opts.cpus = "2-3";
 	f->opts.hugepages = 64;
 	/* irqbalance, default mask, IRQ 0 24 25 9, governor x3, thp x2, hugepages, rt,
-	 * kdamond 0 */
-	assert_int_equal(build(f), 14);
+	 * kdamond 0, halt polling */
+	assert_int_equal(build(f), 15);
 	assert_string_equal(f->plan.hot_list, "2-3");
 	assert_string_equal(f->plan.housekeeping_list, "0-1");
 	assert_int_equal(f->plan.irqbalance_pid, 812);
@@ -233,6 +237,7 @@ static void test_tune_apply_plan_lists_each_change_with_old_and_new(void **state
 			       "warning: with throttling"));
 	assert_change(f, "sys/kernel/mm/damon/admin/kdamonds/0/state", "on", "off");
 	assert_null(find(f, "sys/kernel/mm/damon/admin/kdamonds/1/state")); /* already off */
+	assert_change(f, "sys/module/haltpoll/parameters/guest_halt_poll_ns", "0", "200000");
 
 	text = print_plan(f);
 	assert_non_null(strstr(text, "hot CPUs 2-3, housekeeping CPUs 0-1"));
@@ -241,7 +246,9 @@ static void test_tune_apply_plan_lists_each_change_with_old_and_new(void **state
 	assert_non_null(strstr(text, "undo: echo 0-3 > "));
 	assert_non_null(strstr(text, "undo: systemctl start irqbalance"));
 	assert_non_null(strstr(text, "undo: echo on > "));
-	assert_non_null(strstr(text, "14 changes planned; dry run: nothing was changed"));
+	assert_non_null(strstr(text, "plan   halt_poll     "));
+	assert_non_null(strstr(text, "undo: echo 0 > "));
+	assert_non_null(strstr(text, "15 changes planned; dry run: nothing was changed"));
 	free(text);
 
 	/* Building changed nothing. */
@@ -259,7 +266,7 @@ static void test_tune_apply_writes_the_new_values(void **state)
 	f->opts.cpus = "2-3";
 	f->opts.hugepages = 64;
 	f->opts.thp = "never";
-	assert_int_equal(build(f), 14);
+	assert_int_equal(build(f), 15);
 	assert_int_equal(ps_tune_plan_apply(&f->plan, &f->opts), 0);
 
 	assert_string_equal(f->ran, "systemctl stop irqbalance;");
@@ -276,6 +283,7 @@ static void test_tune_apply_writes_the_new_values(void **state)
 	assert_string_equal(get(f, "proc/sys/kernel/sched_rt_runtime_us"), "-1");
 	assert_string_equal(get(f, "sys/kernel/mm/damon/admin/kdamonds/0/state"), "off");
 	assert_string_equal(get(f, "sys/kernel/mm/damon/admin/kdamonds/1/state"), "off");
+	assert_string_equal(get(f, "sys/module/haltpoll/parameters/guest_halt_poll_ns"), "200000");
 	for (uint32_t i = 0; i < f->plan.count; i++)
 		if (f->plan.entries[i].change)
 			assert_int_equal(f->plan.entries[i].result, 0);
@@ -283,7 +291,8 @@ static void test_tune_apply_writes_the_new_values(void **state)
 	text = print_plan(f);
 	assert_non_null(strstr(text, "done   rt_throttling "));
 	assert_non_null(strstr(text, "done   damon "));
-	assert_non_null(strstr(text, "14 of 14 changes applied, 0 failed"));
+	assert_non_null(strstr(text, "done   halt_poll "));
+	assert_non_null(strstr(text, "15 of 15 changes applied, 0 failed"));
 	free(text);
 
 	/* A second plan finds nothing left to do but irqbalance (the fake
@@ -335,7 +344,7 @@ static void test_tune_apply_undo_script_restores_the_old_values(void **state)
 	f->opts.hugepages = 32;
 	/* The undo script must not start the real host's irqbalance. */
 	f->opts.skip = 1u << PS_TUNE_APPLY_IRQBALANCE;
-	assert_int_equal(build(f), 13);
+	assert_int_equal(build(f), 14);
 	assert_int_equal(ps_tune_plan_apply(&f->plan, &f->opts), 0);
 	assert_string_equal(f->ran, "");
 
@@ -357,6 +366,7 @@ static void test_tune_apply_undo_script_restores_the_old_values(void **state)
 	assert_string_equal(get(f, "proc/sys/kernel/sched_rt_runtime_us"), "950000");
 	assert_string_equal(get(f, "sys/kernel/mm/damon/admin/kdamonds/0/state"), "on");
 	assert_string_equal(get(f, "sys/kernel/mm/damon/admin/kdamonds/1/state"), "off");
+	assert_string_equal(get(f, "sys/module/haltpoll/parameters/guest_halt_poll_ns"), "0");
 	assert_non_null(strstr(get(f, "undo.sh"), "#!/bin/sh"));
 }
 
@@ -393,9 +403,40 @@ static void test_tune_apply_vm_without_cpufreq_or_thp_notes_why(void **state)
 	assert_non_null(strstr(text, "rt_throttling already off"));
 	assert_non_null(strstr(text, "hugepages     left alone"));
 	assert_non_null(strstr(text, "damon         no DAMON admin interface"));
+	assert_non_null(strstr(text, "halt_poll     no haltpoll cpuidle driver (driver: none)"));
 	assert_non_null(strstr(text, "0 changes planned"));
 	free(text);
 	assert_int_equal(ps_tune_plan_apply(&f->plan, &f->opts), 0);
+}
+
+/* Only a polling time of 0 is changed: a value someone chose, another
+ * governor or a missing parameter is left alone and says why. */
+static void test_tune_apply_halt_poll_leaves_other_setups_alone(void **state)
+{
+	struct fake *f = *state;
+	char *text;
+
+	build_untuned(f);
+	f->opts.cpus = "3";
+	f->opts.skip = ~(1u << PS_TUNE_APPLY_HALT_POLL);
+	assert_int_equal(build(f), 1);
+	put(f, "sys/module/haltpoll/parameters/guest_halt_poll_ns", "50000\n");
+	assert_int_equal(build(f), 0);
+	text = print_plan(f);
+	assert_non_null(strstr(text, "halt_poll     already polling (guest_halt_poll_ns 50000)"));
+	free(text);
+	put(f, "sys/module/haltpoll/parameters/guest_halt_poll_ns", "0\n");
+	put(f, "sys/devices/system/cpu/cpuidle/current_governor", "menu\n");
+	assert_int_equal(build(f), 0);
+	text = print_plan(f);
+	assert_non_null(strstr(text, "halt_poll     haltpoll driver under the menu governor"));
+	free(text);
+	put(f, "sys/devices/system/cpu/cpuidle/current_governor", "haltpoll\n");
+	put(f, "sys/module/haltpoll/parameters/guest_halt_poll_ns", "lots\n");
+	assert_int_equal(build(f), 0);
+	text = print_plan(f);
+	assert_non_null(strstr(text, "halt_poll     no guest_halt_poll_ns parameter"));
+	free(text);
 }
 
 static void test_tune_apply_default_hot_cpus(void **state)
@@ -519,6 +560,8 @@ int main(void)
 						fake_setup, fake_teardown),
 		cmocka_unit_test(test_tune_apply_undo_quotes_odd_values),
 		cmocka_unit_test_setup_teardown(test_tune_apply_vm_without_cpufreq_or_thp_notes_why,
+						fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_tune_apply_halt_poll_leaves_other_setups_alone,
 						fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_tune_apply_default_hot_cpus, fake_setup,
 						fake_teardown),

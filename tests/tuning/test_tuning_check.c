@@ -129,6 +129,7 @@ static void test_tune_check_tuned_host_is_all_ok(void **state)
 	assert_item(f, IRQBALANCE, PS_TUNE_OK, "not running");
 	assert_item(f, GOVERNOR, PS_TUNE_OK, "performance");
 	assert_item(f, CPUIDLE, PS_TUNE_OK, "shallow only: POLL(0us) C1(2us)");
+	assert_item(f, HALT_POLL, PS_TUNE_INFO, "no haltpoll cpuidle driver (driver: intel_idle)");
 	assert_item(f, THP, PS_TUNE_OK, "madvise");
 	assert_item(f, THP_DEFRAG, PS_TUNE_OK, "defer+madvise");
 	assert_item(f, HUGEPAGES, PS_TUNE_OK, "512 total, 500 free (2048 kB pages)");
@@ -158,6 +159,9 @@ static void build_untuned(const struct fake *f)
 	put(f, "sys/kernel/mm/damon/admin/kdamonds/1/contexts/0/schemes/0/action", "pageout\n");
 	put(f, "sys/module/damon_reclaim/parameters/enabled", "Y\n");
 	put(f, "sys/module/damon_lru_sort/parameters/enabled", "N\n");
+	/* A KVM guest whose idle vCPUs halt at once. */
+	put(f, "sys/devices/system/cpu/cpuidle/current_driver", "haltpoll\n");
+	put(f, "sys/module/haltpoll/parameters/guest_halt_poll_ns", "0\n");
 	/* rcu_nocbs after "--" belongs to init and must not count. */
 	put(f, "proc/cmdline", "BOOT_IMAGE=/vmlinuz quiet splash -- rcu_nocbs=1\n");
 	put(f, "proc/1/comm", "systemd\n");
@@ -214,6 +218,9 @@ static void test_tune_check_untuned_host_warns_with_fixes(void **state)
 	assert_item(f, IRQBALANCE, PS_TUNE_WARN, "running (pid 42)");
 	assert_item(f, GOVERNOR, PS_TUNE_WARN, "powersave on CPUs 0-1");
 	assert_item(f, CPUIDLE, PS_TUNE_WARN, "deep states enabled: C6(133us)");
+	assert_item(f, HALT_POLL, PS_TUNE_WARN,
+		    "off (guest_halt_poll_ns 0): an idle vCPU halts at once, and a wake-up waits "
+		    "for the host");
 	assert_item(f, THP, PS_TUNE_WARN, "always");
 	assert_item(f, THP_DEFRAG, PS_TUNE_WARN, "always");
 	assert_item(f, HUGEPAGES, PS_TUNE_WARN, "none reserved (2048 kB pages)");
@@ -242,6 +249,38 @@ static void test_tune_check_untuned_host_warns_with_fixes(void **state)
 	assert_non_null(strstr(item(f, PS_TUNE_ITEM_IRQBALANCE)->fix, "irqbalance"));
 	assert_non_null(strstr(item(f, PS_TUNE_ITEM_DAMON)->fix,
 			       "echo off > /sys/kernel/mm/damon/admin/kdamonds/1/state"));
+	assert_non_null(strstr(item(f, PS_TUNE_ITEM_HALT_POLL)->fix,
+			       "echo 200000 > /sys/module/haltpoll/parameters/guest_halt_poll_ns"));
+}
+
+/* The halt_poll item through each setup a haltpoll guest can have. */
+static void test_tune_check_halt_poll_states(void **state)
+{
+	struct fake *f = *state;
+
+	put(f, "sys/devices/system/cpu/online", "0-1\n");
+	put(f, "sys/devices/system/cpu/cpuidle/current_driver", "haltpoll\n");
+	put(f, "sys/devices/system/cpu/cpuidle/current_governor_ro", "haltpoll\n");
+	put(f, "sys/module/haltpoll/parameters/guest_halt_poll_ns", "200000\n");
+	assert_int_equal(ps_tune_check(f->root, &f->host, f->res, PS_TUNE_ITEM_COUNT),
+			 PS_TUNE_ITEM_COUNT);
+	assert_item(f, HALT_POLL, PS_TUNE_OK, "polls up to 200000 ns before halting");
+	assert_string_equal(item(f, PS_TUNE_ITEM_HALT_POLL)->fix, "");
+	put(f, "sys/module/haltpoll/parameters/guest_halt_poll_ns", "0\n");
+	assert_int_equal(ps_tune_check(f->root, &f->host, f->res, PS_TUNE_ITEM_COUNT),
+			 PS_TUNE_ITEM_COUNT);
+	assert_int_equal(item(f, PS_TUNE_ITEM_HALT_POLL)->status, PS_TUNE_WARN);
+	/* The writable governor file wins over the read-only one. */
+	put(f, "sys/devices/system/cpu/cpuidle/current_governor", "menu\n");
+	assert_int_equal(ps_tune_check(f->root, &f->host, f->res, PS_TUNE_ITEM_COUNT),
+			 PS_TUNE_ITEM_COUNT);
+	assert_item(f, HALT_POLL, PS_TUNE_INFO, "haltpoll driver under the menu governor");
+	put(f, "sys/devices/system/cpu/cpuidle/current_governor", "haltpoll\n");
+	put(f, "sys/module/haltpoll/parameters/guest_halt_poll_ns", "-5\n");
+	assert_int_equal(ps_tune_check(f->root, &f->host, f->res, PS_TUNE_ITEM_COUNT),
+			 PS_TUNE_ITEM_COUNT);
+	assert_item(f, HALT_POLL, PS_TUNE_INFO,
+		    "haltpoll governor; guest_halt_poll_ns not readable");
 }
 
 /* No cpufreq, no cpuidle, no nohz_full file, no topology: a small VM. */
@@ -262,6 +301,7 @@ static void test_tune_check_missing_files_are_info_or_warn(void **state)
 	assert_item(f, IRQBALANCE, PS_TUNE_OK, "not running");
 	assert_item(f, GOVERNOR, PS_TUNE_INFO, "no cpufreq (virtual machine or no driver)");
 	assert_item(f, CPUIDLE, PS_TUNE_INFO, "no idle states (driver: none)");
+	assert_item(f, HALT_POLL, PS_TUNE_INFO, "no haltpoll cpuidle driver (driver: none)");
 	assert_item(f, THP, PS_TUNE_INFO, "not available");
 	assert_item(f, HUGEPAGES, PS_TUNE_INFO, "not available");
 	assert_item(f, TSC, PS_TUNE_INFO, "no CPU flags in /proc/cpuinfo");
@@ -300,7 +340,7 @@ static void test_tune_print_json_escapes_and_counts(void **state)
 				    "\"value\":\"a\\\"b\\\\c\\n\",\"fix\":\"\"}"));
 	assert_non_null(strstr(buf, "\"item\":\"thp_enabled\",\"status\":\"WARN\",\"value\":"
 				    "\"always\",\"fix\":\"echo madvise > "));
-	assert_non_null(strstr(buf, "],\"ok\":0,\"info\":2,\"warn\":16}\n"));
+	assert_non_null(strstr(buf, "],\"ok\":0,\"info\":2,\"warn\":17}\n"));
 	free(buf);
 }
 
@@ -348,6 +388,8 @@ int main(void)
 						fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_tune_check_missing_files_are_info_or_warn,
 						fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_tune_check_halt_poll_states, fake_setup,
+						fake_teardown),
 		cmocka_unit_test_setup_teardown(test_tune_check_rejects_bad_arguments, fake_setup,
 						fake_teardown),
 		cmocka_unit_test_setup_teardown(test_tune_print_json_escapes_and_counts, fake_setup,

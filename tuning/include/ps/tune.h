@@ -3,7 +3,8 @@
  *
  * Reads /proc and /sys and says, item by item, whether this host is set up for
  * low-latency work: isolated CPUs, tickless cores, RCU offload, no irqbalance,
- * performance governor, shallow idle states, THP not "always", hugepages
+ * performance governor, shallow idle states, a virtual machine's idle vCPUs
+ * polling before they halt, THP not "always", hugepages
  * reserved, an invariant TSC used as clocksource, real-time scheduling and
  * mlock allowed, no DAMON kdamond sampling and reclaiming memory. It never
  * changes the system; a WARN carries the fix (kernel command line, sysctl,
@@ -51,6 +52,7 @@ enum ps_tune_status {
 	XX(IRQBALANCE, "irqbalance")     \
 	XX(GOVERNOR, "cpu_governor")     \
 	XX(CPUIDLE, "cpu_idle_states")   \
+	XX(HALT_POLL, "halt_poll")       \
 	XX(THP, "thp_enabled")           \
 	XX(THP_DEFRAG, "thp_defrag")     \
 	XX(HUGEPAGES, "hugepages")       \

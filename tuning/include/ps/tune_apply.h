@@ -10,6 +10,9 @@
  *                  defrag "always" -> defer+madvise
  *   hugepages      vm.nr_hugepages = N (only when asked for)
  *   rt_throttling  kernel.sched_rt_runtime_us = -1
+ *   damon          each running kdamond stopped
+ *   halt_poll      a haltpoll guest's guest_halt_poll_ns 0 -> 200000 (idle
+ *                  vCPUs poll before they halt)
  *
  * A plan is computed first (ps_tune_plan_build) from the files under a root
  * prefix ("/" for the live host, a temporary fake tree in tests): every entry
@@ -41,7 +44,8 @@
 	XX(THP, "thp")                     \
 	XX(HUGEPAGES, "hugepages")         \
 	XX(RT_THROTTLING, "rt_throttling") \
-	XX(DAMON, "damon")
+	XX(DAMON, "damon")                 \
+	XX(HALT_POLL, "halt_poll")
 
 enum ps_tune_apply_item {
 #define PS_XX(id, name) PS_TUNE_APPLY_##id,
