@@ -12,6 +12,15 @@ int ps_match_init(struct ps_match *m, struct ps_book_set *books, ps_match_event_
 	return 0;
 }
 
+/* The order table is shared by every book of the set: an id live in any of
+ * them cannot be taken again (ps_book_add would refuse it after the fills). */
+static bool id_live(const struct ps_book *b, uint64_t id)
+{
+	uint32_t slot;
+
+	return ps_book__find(b->orders, id, ps_book__tag(id), &slot) != PS_BOOK_NIL;
+}
+
 static inline bool crosses(enum ps_side side, int64_t limit, int64_t resting)
 {
 	return side == PS_SIDE_BUY ? resting <= limit : resting >= limit;
@@ -107,12 +116,14 @@ int64_t ps_match_order(struct ps_match *m, uint32_t instrument, uint64_t id, enu
 		return PS_ENOTFOUND;
 	}
 	b = &m->books->books[instrument];
-	if (qty == 0 || (unsigned)side > PS_SIDE_SELL ||
-	    (tif == PS_TIF_DAY && (price == PS_MATCH_MARKET_BUY || price <= 0))) {
+	/* Id 0 names anonymous size in EXECUTE events; a DAY order must be able to rest. */
+	if (qty == 0 || id == 0 || (unsigned)side > PS_SIDE_SELL ||
+	    (tif == PS_TIF_DAY &&
+	     (price == PS_MATCH_MARKET_BUY || price <= 0 || !ps_book__price_ok(price)))) {
 		m->stats.rejects++;
 		return -EINVAL;
 	}
-	if (ps_book_order_get(b, id)) {
+	if (id_live(b, id)) {
 		m->stats.rejects++;
 		return PS_EDUPLICATE;
 	}
@@ -157,7 +168,7 @@ int64_t ps_match_replace(struct ps_match *m, uint32_t instrument, uint64_t id, u
 {
 	const struct ps_book_order *o;
 	struct ps_book *b;
-	struct ps_match_event ev;
+	struct ps_match_event ev, del;
 	enum ps_side side, opp;
 	const struct ps_book_level *best;
 
@@ -167,31 +178,33 @@ int64_t ps_match_replace(struct ps_match *m, uint32_t instrument, uint64_t id, u
 		return PS_ENOTFOUND;
 	}
 	b = &m->books->books[instrument];
-	if (qty == 0 || price <= 0 || price == PS_MATCH_MARKET_BUY) {
+	if (qty == 0 || price <= 0 || price == PS_MATCH_MARKET_BUY || !ps_book__price_ok(price) ||
+	    new_id == 0 || new_id == id) {
 		m->stats.rejects++;
 		return -EINVAL;
 	}
-	if (new_id != id && ps_book_order_get(b, new_id)) {
+	if (id_live(b, new_id)) {
 		m->stats.rejects++;
 		return PS_EDUPLICATE;
 	}
 	side = (enum ps_side)o->side;
 	opp = side == PS_SIDE_BUY ? PS_SIDE_SELL : PS_SIDE_BUY;
 	m->stats.replaces++;
+	/* The old order's end, if it leaves the book without a REPLACE. */
+	del = (struct ps_match_event){
+		.type = PS_MATCH_EV_DELETE,
+		.id = id,
+		.price = b->side[side].levels[o->level].price,
+		.qty = o->qty,
+		.instrument = instrument,
+		.side = (uint8_t)side,
+	};
 	best = ps_book_best(b, opp);
 	if (best && crosses(side, price, best->price)) {
 		/* Marketable replacement: the old order leaves the book and the
 		 * new one matches as a fresh order. */
-		ev = (struct ps_match_event){
-			.type = PS_MATCH_EV_DELETE,
-			.id = id,
-			.price = b->side[side].levels[o->level].price,
-			.qty = o->qty,
-			.instrument = instrument,
-			.side = (uint8_t)side,
-		};
-		ps_book_delete(b, id, side, ev.price, ev.qty);
-		m->fn(m->ctx, &ev);
+		ps_book_delete(b, id, side, del.price, del.qty);
+		m->fn(m->ctx, &del);
 		return place(m, b, new_id, side, price, qty, PS_TIF_DAY);
 	}
 	ev = (struct ps_match_event){
@@ -207,6 +220,10 @@ int64_t ps_match_replace(struct ps_match *m, uint32_t instrument, uint64_t id, u
 	int rc = ps_book_replace(b, id, new_id, price, qty);
 	if (rc && rc != PS_ECROSSED) {
 		m->stats.rejects++;
+		/* No level for the new price: the book dropped the old order and
+		 * could not rest the new one. Its owner must hear that it ended. */
+		if (rc == PS_EFULL)
+			m->fn(m->ctx, &del);
 		return rc;
 	}
 	m->fn(m->ctx, &ev);

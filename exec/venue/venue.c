@@ -518,8 +518,11 @@ static void on_match(void *ctx, const struct ps_match_event *ev)
 		if ((o = order_by_ref(v, ev->id))) {
 			o->qty = ev->leaves;
 			o->live = ev->rests;
+			/* An IOC's rest, or a DAY order the book had no room for
+			 * (a system cancel: OUCH 'Z'). */
 			if (ev->leaves && !ev->rests)
-				send_canceled(v, o, ev->leaves, 'I');
+				send_canceled(v, o, ev->leaves,
+					      o->tif == PS_OUCH_TIF_IOC ? 'I' : 'Z');
 		}
 		break;
 	case PS_MATCH_EV_CANCEL:
@@ -643,8 +646,21 @@ static void do_replace(struct ps_venue *v, int ui, const struct ps_ouch_replace_
 	o->qty = 0;
 	send_accepted(v, n, PS_OUCH_REPLACED, o->token);
 	v->in_replace = true;
-	ps_match_replace(&v->match, n->instrument, o->ref, n->ref, r->price, r->shares);
+	int64_t rc =
+	    ps_match_replace(&v->match, n->instrument, o->ref, n->ref, r->price, r->shares);
 	v->in_replace = false;
+	if (rc < 0 && n->live) {
+		/* The book could not rest the replacement (PS_EFULL: no level left
+		 * for its price; the original's end went out on the feed as a
+		 * delete). The client was told Replaced: it now hears the end. */
+		const struct ps_book *b = &v->match.books->books[n->instrument];
+
+		if (ps_book_order_get(b, o->ref))
+			ps_match_cancel(&v->match, o->instrument, o->ref, 0);
+		send_canceled(v, n, n->qty, 'Z');
+		n->live = false;
+		n->qty = 0;
+	}
 }
 
 static void handle_ouch(struct ps_venue *v, int ci, const uint8_t *p, size_t len)

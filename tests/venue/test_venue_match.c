@@ -159,6 +159,62 @@ static void test_venue_match_replace_loses_priority_and_can_trade(void **state)
 	assert_int_equal(ps_match_replace(&f->m, 0, 99, 100, P(10), 1), PS_ENOTFOUND);
 }
 
+/* What could not rest is refused before it trades: an id 0 (EXECUTE's name
+ * for anonymous size), a DAY price outside the book's range, an id live in
+ * another book of the set (the order table is shared). */
+static void test_venue_match_refuses_before_trading(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(ps_match_order(&f->m, 0, 1, PS_SIDE_SELL, P(10.00), 100, PS_TIF_DAY), 0);
+	assert_int_equal(ps_match_order(&f->m, 1, 2, PS_SIDE_BUY, P(9.00), 100, PS_TIF_DAY), 0);
+	f->n = 0;
+	assert_int_equal(ps_match_order(&f->m, 0, 0, PS_SIDE_BUY, P(10.00), 10, PS_TIF_DAY),
+			 -EINVAL);
+	assert_int_equal(
+	    ps_match_order(&f->m, 0, 3, PS_SIDE_BUY, PS_BOOK_PRICE_LIMIT, 10, PS_TIF_DAY), -EINVAL);
+	assert_int_equal(ps_match_order(&f->m, 0, 2, PS_SIDE_BUY, P(10.00), 10, PS_TIF_DAY),
+			 PS_EDUPLICATE);
+	assert_int_equal(f->n, 0);
+	assert_int_equal(ps_book_order_get(ps_book_set_get(f->books, 0), 1)->qty, 100);
+	/* A replace: new id 0, the same id, or one live in the other book. */
+	assert_int_equal(ps_match_replace(&f->m, 0, 1, 0, P(10.01), 100), -EINVAL);
+	assert_int_equal(ps_match_replace(&f->m, 0, 1, 1, P(10.01), 100), -EINVAL);
+	assert_int_equal(ps_match_replace(&f->m, 0, 1, 2, P(10.01), 100), PS_EDUPLICATE);
+	assert_int_equal(f->n, 0);
+	assert_int_equal(f->m.stats.orders, 2);
+	assert_int_equal(f->m.stats.executions, 0);
+}
+
+/* A replace to a price with no level left: the book drops the old order and
+ * cannot rest the new one, and a DELETE says the old one ended. */
+static void test_venue_match_replace_without_a_level_ends_the_order(void **state)
+{
+	struct fx *f = *state;
+
+	for (uint64_t i = 1; i <= 16; i++) /* the fixture's 16 levels per side */
+		assert_int_equal(ps_match_order(&f->m, 0, i, PS_SIDE_BUY, P(9.00) + (int64_t)i,
+						10 * (uint32_t)i, PS_TIF_DAY),
+				 0);
+	f->n = 0;
+	assert_int_equal(ps_match_replace(&f->m, 0, 3, 30, P(8.00), 50), PS_EFULL);
+	assert_int_equal(f->n, 1);
+	assert_int_equal(f->ev[0].type, PS_MATCH_EV_DELETE);
+	assert_int_equal(f->ev[0].id, 3);
+	assert_int_equal(f->ev[0].qty, 30);
+	assert_int_equal(f->ev[0].price, P(9.00) + 3);
+	assert_int_equal(f->ev[0].side, PS_SIDE_BUY);
+	const struct ps_book *b = ps_book_set_get(f->books, 0);
+	assert_null(ps_book_order_get(b, 3));
+	assert_null(ps_book_order_get(b, 30));
+	assert_int_equal(ps_book_depth(b, PS_SIDE_BUY), 15);
+	assert_int_equal(ps_book_validate(b), 0);
+	/* At a price that still has its level, the replace goes through. */
+	f->n = 0;
+	assert_int_equal(ps_match_replace(&f->m, 0, 4, 40, P(9.00) + 5, 5), 0);
+	assert_int_equal(f->ev[0].type, PS_MATCH_EV_REPLACE);
+}
+
 static void test_venue_match_replayed_aggressor_fills_by_priority(void **state)
 {
 	struct fx *f = *state;
@@ -191,6 +247,10 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_venue_match_replace_loses_priority_and_can_trade, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_venue_match_refuses_before_trading, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_venue_match_replace_without_a_level_ends_the_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_venue_match_replayed_aggressor_fills_by_priority, setup, teardown),
 	};

@@ -87,8 +87,10 @@ PS_API int ps_match_init(struct ps_match *m, struct ps_book_set *books, ps_match
  * (DAY) or is dropped (IOC). Market orders: price PS_MATCH_MARKET_BUY/SELL
  * and IOC. Events: EXECUTE per fill, DONE, then ADD if it rests.
  * @return filled qty (>= 0); PS_ENOTFOUND (instrument); -EINVAL (qty 0,
- *   bad side, or a DAY order at a market price); PS_EDUPLICATE (id live);
- *   PS_EFULL (no room to rest: the fills stand, the rest is cancelled).
+ *   id 0 (EXECUTE's anonymous size), bad side, or a DAY order at a market
+ *   price or one outside the book's price range); PS_EDUPLICATE (id live in
+ *   any book of the set); PS_EFULL (no room to rest: the fills stand, the
+ *   rest is cancelled: DONE says rests = false).
  */
 PS_API int64_t ps_match_order(struct ps_match *m, uint32_t instrument, uint64_t id,
 			      enum ps_side side, int64_t price, uint32_t qty, enum ps_tif tif);
@@ -106,7 +108,11 @@ PS_API int64_t ps_match_cancel(struct ps_match *m, uint32_t instrument, uint64_t
  * Replace resting order id by new_id at price for qty (priority lost). If
  * the new price crosses, it matches like a new order. Events: REPLACE (or
  * DELETE + matching + ADD when it crosses).
- * @return filled qty of the replacement; PS_ENOTFOUND; PS_EDUPLICATE; -EINVAL.
+ * @return filled qty of the replacement; PS_ENOTFOUND; PS_EDUPLICATE (new_id
+ *   live in any book); -EINVAL (qty 0, a market or out-of-range price,
+ *   new_id 0 or equal to id); nothing changes on these. PS_EFULL (no level
+ *   left for the new price): the old order is gone (a DELETE event says so)
+ *   and the new one does not rest.
  */
 PS_API int64_t ps_match_replace(struct ps_match *m, uint32_t instrument, uint64_t id,
 				uint64_t new_id, int64_t price, uint32_t qty);
