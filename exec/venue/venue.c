@@ -1036,9 +1036,10 @@ static int write_ports_file(struct ps_venue *v, const struct ps_venue_config *vc
 int ps_venue_create(struct ps_venue **out, const struct ps_venue_config *vc, char *err,
 		    size_t err_len)
 {
+	/* book_levels 0 (a config built by hand): the default of [venue]. */
 	struct ps_book_config bc = { .instrument_count = 1,
 				     .max_orders = 1u << 20,
-				     .max_levels = 1u << 14 };
+				     .max_levels = vc->book_levels ? vc->book_levels : 1u << 14 };
 	struct ps_venue *v;
 	char host[64];
 	int rc;

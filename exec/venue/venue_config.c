@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <ps/book.h>
 #include <ps/config.h>
 #include <ps/err.h>
 #include <ps/venue.h>
@@ -91,10 +92,10 @@ static int read_users_file(struct ps_venue_config *vc, const char *path, char *e
 int ps_venue_config_read(struct ps_venue_config *vc, struct ps_config *c, char *err, size_t err_len)
 {
 	static const char *const venue_keys[] = {
-		"session",        "ouch_listen",     "md_dest",     "rerequest_listen",
-		"control_listen", "ports_file",      "users_file",  "mtu",
-		"heartbeat_ms",   "idle_timeout_ms", "print_fills", "fix_listen",
-		"fix_comp_id",    "fix_store_dir",   "fix_app",     NULL
+		"session",     "ouch_listen", "md_dest",     "rerequest_listen", "control_listen",
+		"ports_file",  "users_file",  "mtu",         "heartbeat_ms",     "idle_timeout_ms",
+		"print_fills", "fix_listen",  "fix_comp_id", "fix_store_dir",    "fix_app",
+		"book_levels", NULL
 	};
 	static const char *const replay_keys[] = { "lobster",    "orderbook", "symbol",
 						   "levels",     "speed",     "skip_s",
@@ -135,6 +136,9 @@ int ps_venue_config_read(struct ps_venue_config *vc, struct ps_config *c, char *
 				 sizeof(vc->ports_file), err, err_len));
 	GET(ps_config_get_int(c, "venue", "mtu", 1400, 64, 65507, &v, err, err_len));
 	vc->mtu = (uint32_t)v;
+	GET(ps_config_get_int(c, "venue", "book_levels", 16384, 1, PS_BOOK_MAX_LEVELS, &v, err,
+			      err_len));
+	vc->book_levels = (uint32_t)v;
 	GET(ps_config_get_int(c, "venue", "heartbeat_ms", 1000, 10, 60000, &v, err, err_len));
 	vc->heartbeat_ms = (uint32_t)v;
 	GET(ps_config_get_int(c, "venue", "idle_timeout_ms", 15000, 100, 3600000, &v, err,

@@ -35,21 +35,20 @@ static void *run(void *arg)
 	return NULL;
 }
 
-static int setup(void **state)
+static int setup_with(void **state, const char *extra)
 {
 	static struct fx f;
 	struct ps_config *c;
 	struct ps_venue_config vc;
-	char err[512];
+	char err[512], text[512];
 
 	memset(&f, 0, sizeof(f));
 	setenv("PERSEUS_VENUE_USERS", "alice:secret,bob:hunter2", 1);
-	assert_int_equal(
-	    ps_config_load_string(&c,
-				  "[venue]\nmd_dest = 127.0.0.1:26481\n"
-				  "print_fills = false\n[venue.replay]\nsymbol = AMZN\n",
-				  "venue.ini", err, sizeof(err)),
-	    0);
+	snprintf(text, sizeof(text),
+		 "[venue]\nmd_dest = 127.0.0.1:26481\n"
+		 "print_fills = false\n%s[venue.replay]\nsymbol = AMZN\n",
+		 extra);
+	assert_int_equal(ps_config_load_string(&c, text, "venue.ini", err, sizeof(err)), 0);
 	assert_int_equal(ps_venue_config_read(&vc, c, err, sizeof(err)), 0);
 	ps_config_destroy(c);
 	assert_int_equal(ps_venue_create(&f.v, &vc, err, sizeof(err)), 0);
@@ -57,6 +56,17 @@ static int setup(void **state)
 	assert_int_equal(pthread_create(&f.thr, NULL, run, &f), 0);
 	*state = &f;
 	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_with(state, "");
+}
+
+/* A book of two price levels a side: the third price has no room. */
+static int setup_two_levels(void **state)
+{
+	return setup_with(state, "book_levels = 2\n");
 }
 
 static int teardown(void **state)
@@ -266,6 +276,63 @@ static void test_venue_session_orders_trade_and_replay(void **state)
 	close(b.fd);
 }
 
+/* An order or a replace that needs a price level the book does not have
+ * room for ends with a cancel (reason Z) after its Accepted or Replaced,
+ * never as an order the client thinks works while the book lacks it. */
+static void test_venue_session_no_level_left_cancels(void **state)
+{
+	struct fx *f = *state;
+	struct client a, b;
+	struct ps_ouch_msg m;
+	uint8_t buf[PS_OUCH_MAX_LEN];
+
+	assert_int_equal(login(&a, f->port, "alice", "secret", 1), 1);
+	assert_int_equal(login(&b, f->port, "bob", "hunter2", 1), 1);
+	enter(&a, "A1", 'B', 100, 1000000, PS_OUCH_TIF_SYSTEM_HOURS);
+	expect(&a, PS_OUCH_ACCEPTED);
+	enter(&a, "A2", 'B', 100, 999900, PS_OUCH_TIF_SYSTEM_HOURS);
+	expect(&a, PS_OUCH_ACCEPTED);
+
+	/* A new order at a third price: accepted, then cancelled whole. */
+	enter(&a, "A3", 'B', 70, 999800, PS_OUCH_TIF_SYSTEM_HOURS);
+	expect(&a, PS_OUCH_ACCEPTED);
+	m = expect(&a, PS_OUCH_CANCELED);
+	assert_memory_equal(m.u.canceled.token, "A3            ", 14);
+	assert_int_equal(m.u.canceled.decrement_shares, 70);
+	assert_int_equal(m.u.canceled.reason, 'Z');
+
+	/* A1 replaced to a third price: Replaced, then the replacement cancelled. */
+	struct ps_ouch_replace_order r = { .shares = 60,
+					   .price = 999700,
+					   .tif = PS_OUCH_TIF_SYSTEM_HOURS,
+					   .display = 'Y',
+					   .ise = 'N' };
+	ps_ouch_pad(r.existing_token, PS_OUCH_TOKEN_LEN, "A1");
+	ps_ouch_pad(r.replacement_token, PS_OUCH_TOKEN_LEN, "A4");
+	send_ouch(&a, buf, ps_ouch_encode_replace_order(buf, &r));
+	m = expect(&a, PS_OUCH_REPLACED);
+	assert_memory_equal(m.u.accepted.token, "A4            ", 14);
+	m = expect(&a, PS_OUCH_CANCELED);
+	assert_memory_equal(m.u.canceled.token, "A4            ", 14);
+	assert_int_equal(m.u.canceled.decrement_shares, 60);
+	assert_int_equal(m.u.canceled.reason, 'Z');
+
+	/* Neither A1 nor A4 trades any more; A2 still does. Bob's IOC sell of
+	 * 300 at 99.97 fills 100 against A2 and cancels the rest. */
+	enter(&b, "B1", 'S', 300, 999700, PS_OUCH_TIF_IOC);
+	expect(&b, PS_OUCH_ACCEPTED);
+	m = expect(&b, PS_OUCH_EXECUTED);
+	assert_int_equal(m.u.executed.shares, 100);
+	assert_int_equal(m.u.executed.price, 999900);
+	m = expect(&b, PS_OUCH_CANCELED);
+	assert_int_equal(m.u.canceled.decrement_shares, 200);
+	assert_int_equal(m.u.canceled.reason, 'I');
+	m = expect(&a, PS_OUCH_EXECUTED);
+	assert_memory_equal(m.u.executed.token, "A2            ", 14);
+	close(a.fd);
+	close(b.fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -273,6 +340,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_venue_session_orders_trade_and_replay, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_venue_session_no_level_left_cancels,
+						setup_two_levels, teardown),
 	};
 	return cmocka_run_group_tests_name("venue_session", tests, NULL, NULL);
 }

@@ -67,6 +67,7 @@ struct ps_venue_config {
 	double duration_s;      /* stop after this long (0: at the end of the data) */
 	double linger_s;        /* keep serving after the replay ends */
 	uint32_t mtu;           /* largest market-data UDP payload */
+	uint32_t book_levels;   /* price levels per side the matching book holds */
 	uint32_t heartbeat_ms;
 	uint32_t idle_timeout_ms; /* disconnect a client silent for this long */
 	bool print_fills;
