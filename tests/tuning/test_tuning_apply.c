@@ -416,27 +416,26 @@ static void test_tune_apply_halt_poll_leaves_other_setups_alone(void **state)
 	struct fake *f = *state;
 	char *text;
 
+	static const struct {
+		const char *governor, *param, *note;
+	} cases[] = {
+		{ "haltpoll", "50000", "halt_poll     already polling (guest_halt_poll_ns 50000)" },
+		{ "menu", "0", "halt_poll     haltpoll driver under the menu governor" },
+		{ "haltpoll", "lots", "halt_poll     no guest_halt_poll_ns parameter" },
+	};
+
 	build_untuned(f);
 	f->opts.cpus = "3";
 	f->opts.skip = ~(1u << PS_TUNE_APPLY_HALT_POLL);
 	assert_int_equal(build(f), 1);
-	put(f, "sys/module/haltpoll/parameters/guest_halt_poll_ns", "50000\n");
-	assert_int_equal(build(f), 0);
-	text = print_plan(f);
-	assert_non_null(strstr(text, "halt_poll     already polling (guest_halt_poll_ns 50000)"));
-	free(text);
-	put(f, "sys/module/haltpoll/parameters/guest_halt_poll_ns", "0\n");
-	put(f, "sys/devices/system/cpu/cpuidle/current_governor", "menu\n");
-	assert_int_equal(build(f), 0);
-	text = print_plan(f);
-	assert_non_null(strstr(text, "halt_poll     haltpoll driver under the menu governor"));
-	free(text);
-	put(f, "sys/devices/system/cpu/cpuidle/current_governor", "haltpoll\n");
-	put(f, "sys/module/haltpoll/parameters/guest_halt_poll_ns", "lots\n");
-	assert_int_equal(build(f), 0);
-	text = print_plan(f);
-	assert_non_null(strstr(text, "halt_poll     no guest_halt_poll_ns parameter"));
-	free(text);
+	for (size_t i = 0; i < PS_ARRAY_SIZE(cases); i++) {
+		put(f, "sys/devices/system/cpu/cpuidle/current_governor", cases[i].governor);
+		put(f, "sys/module/haltpoll/parameters/guest_halt_poll_ns", cases[i].param);
+		assert_int_equal(build(f), 0);
+		text = print_plan(f);
+		assert_non_null(strstr(text, cases[i].note));
+		free(text);
+	}
 }
 
 static void test_tune_apply_default_hot_cpus(void **state)

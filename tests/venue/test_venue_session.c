@@ -162,6 +162,21 @@ static void enter(struct client *c, const char *token, uint8_t side, uint32_t sh
 	send_ouch(c, b, ps_ouch_encode_enter_order(b, &e));
 }
 
+static void replace(struct client *c, const char *existing, const char *replacement,
+		    uint32_t shares, uint32_t price)
+{
+	struct ps_ouch_replace_order r = { .shares = shares,
+					   .price = price,
+					   .tif = PS_OUCH_TIF_SYSTEM_HOURS,
+					   .display = 'Y',
+					   .ise = 'N' };
+	uint8_t b[PS_OUCH_MAX_LEN];
+
+	ps_ouch_pad(r.existing_token, PS_OUCH_TOKEN_LEN, existing);
+	ps_ouch_pad(r.replacement_token, PS_OUCH_TOKEN_LEN, replacement);
+	send_ouch(c, b, ps_ouch_encode_replace_order(b, &r));
+}
+
 static struct ps_ouch_msg expect(struct client *c, uint8_t type)
 {
 	struct ps_ouch_msg m = { 0 };
@@ -222,14 +237,7 @@ static void test_venue_session_orders_trade_and_replay(void **state)
 	assert_int_equal(m.u.canceled.reason, 'U');
 
 	/* Alice replaces A1 -> A2 at 100.01 for 80: Replaced names both tokens. */
-	struct ps_ouch_replace_order r = { .shares = 80,
-					   .price = 1000100,
-					   .tif = PS_OUCH_TIF_SYSTEM_HOURS,
-					   .display = 'Y',
-					   .ise = 'N' };
-	ps_ouch_pad(r.existing_token, PS_OUCH_TOKEN_LEN, "A1");
-	ps_ouch_pad(r.replacement_token, PS_OUCH_TOKEN_LEN, "A2");
-	send_ouch(&a, buf, ps_ouch_encode_replace_order(buf, &r));
+	replace(&a, "A1", "A2", 80, 1000100);
 	m = expect(&a, PS_OUCH_REPLACED);
 	assert_int_equal(m.u.accepted.shares, 80);
 	assert_int_equal(m.u.accepted.price, 1000100);
@@ -284,7 +292,6 @@ static void test_venue_session_no_level_left_cancels(void **state)
 	struct fx *f = *state;
 	struct client a, b;
 	struct ps_ouch_msg m;
-	uint8_t buf[PS_OUCH_MAX_LEN];
 
 	assert_int_equal(login(&a, f->port, "alice", "secret", 1), 1);
 	assert_int_equal(login(&b, f->port, "bob", "hunter2", 1), 1);
@@ -302,14 +309,7 @@ static void test_venue_session_no_level_left_cancels(void **state)
 	assert_int_equal(m.u.canceled.reason, 'Z');
 
 	/* A1 replaced to a third price: Replaced, then the replacement cancelled. */
-	struct ps_ouch_replace_order r = { .shares = 60,
-					   .price = 999700,
-					   .tif = PS_OUCH_TIF_SYSTEM_HOURS,
-					   .display = 'Y',
-					   .ise = 'N' };
-	ps_ouch_pad(r.existing_token, PS_OUCH_TOKEN_LEN, "A1");
-	ps_ouch_pad(r.replacement_token, PS_OUCH_TOKEN_LEN, "A4");
-	send_ouch(&a, buf, ps_ouch_encode_replace_order(buf, &r));
+	replace(&a, "A1", "A4", 60, 999700);
 	m = expect(&a, PS_OUCH_REPLACED);
 	assert_memory_equal(m.u.accepted.token, "A4            ", 14);
 	m = expect(&a, PS_OUCH_CANCELED);
