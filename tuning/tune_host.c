@@ -566,6 +566,7 @@ int ps_tune_facts_read(const char *root, const struct ps_tune_host *host, struct
 	f->rt_throttled = r->status == PS_TUNE_WARN;
 	snprintf(f->rt_throttle, sizeof(f->rt_throttle), "%s", r->value);
 	f->mlock_allowed = res[PS_TUNE_ITEM_MLOCK].status == PS_TUNE_OK;
+	f->halts_at_once = res[PS_TUNE_ITEM_HALT_POLL].status == PS_TUNE_WARN;
 	r = &res[PS_TUNE_ITEM_IRQBALANCE];
 	/* tune check reports it as "running (pid N)". */
 	if (r->status == PS_TUNE_WARN && !strncmp(r->value, "running (pid ", 13))
@@ -688,6 +689,16 @@ static void check_one(const struct ps_tune_thread *t, const struct ps_tune_facts
 			     name, t->cpu, (unsigned long long)f->irq_count[t->cpu],
 			     (int)f->irq_top[t->cpu], t->cpu);
 	}
+	/* A parked hot thread sleeps; on a guest whose idle vCPUs halt at once
+	 * its wake-up goes through the host (tune check: halt_poll). */
+	if (f->halts_at_once && t->idle && !strcmp(t->idle, "park") &&
+	    (t->stages & (PS_TUNE_STAGE_MD | PS_TUNE_STAGE_BOOK | PS_TUNE_STAGE_EXEC)))
+		warn(o, PS_TUNE_WARNING_PARK_HALTS, name, t->cpu,
+		     "thread '%s' parks, and this virtual machine's idle vCPUs halt at once "
+		     "(guest_halt_poll_ns 0): each wake-up waits for the host (a blocking "
+		     "ping-pong's half round trip took 34 us on ours against 4 us with polling); "
+		     "use idle = yield, or perseus tune apply (halt_poll)",
+		     name);
 	if (t->priority > 0 && t->priority <= 99 && !f->rt_allowed)
 		warn(o, PS_TUNE_WARNING_RT_DENIED, name, t->cpu,
 		     "thread '%s' asks for SCHED_FIFO priority %d, which this process may not use: "

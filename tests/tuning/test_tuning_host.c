@@ -296,6 +296,39 @@ static void test_tune_threads_check_names_every_disagreement(void **state)
 		}
 }
 
+/* A hot thread that parks on a guest whose idle vCPUs halt at once; the cold
+ * thread's sleeps are not on the order path, and polling guests are quiet. */
+static void test_tune_threads_check_park_on_a_halting_guest(void **state)
+{
+	struct fake *f = *state;
+	const struct ps_tune_thread t[] = {
+		{ "trade", 1, "park", 0,
+		  PS_TUNE_STAGE_MD | PS_TUNE_STAGE_BOOK | PS_TUNE_STAGE_EXEC },
+		{ "cold", 0, "park", 0, PS_TUNE_STAGE_COLD },
+		{ "aux", 1, "yield", 0, PS_TUNE_STAGE_EXEC },
+	};
+	int k;
+
+	build_host(f, 2, false, "1\n");
+	put(f, "sys/devices/system/cpu/cpuidle/current_driver", "haltpoll\n");
+	put(f, "sys/module/haltpoll/parameters/guest_halt_poll_ns", "0\n");
+	read_facts(f);
+	assert_true(f->facts.halts_at_once);
+	k = check(f, t, PS_ARRAY_SIZE(t), false);
+	assert_true(has_warning(f, k, PS_TUNE_WARNING_PARK_HALTS, "trade"));
+	assert_false(has_warning(f, k, PS_TUNE_WARNING_PARK_HALTS, "cold"));
+	assert_false(has_warning(f, k, PS_TUNE_WARNING_PARK_HALTS, "aux"));
+	for (int i = 0; i < k; i++)
+		if (f->w[i].kind == PS_TUNE_WARNING_PARK_HALTS)
+			assert_non_null(strstr(f->w[i].msg, "tune apply (halt_poll)"));
+
+	put(f, "sys/module/haltpoll/parameters/guest_halt_poll_ns", "200000\n");
+	read_facts(f);
+	assert_false(f->facts.halts_at_once);
+	k = check(f, t, PS_ARRAY_SIZE(t), false);
+	assert_false(has_warning(f, k, PS_TUNE_WARNING_PARK_HALTS, NULL));
+}
+
 static void test_tune_threads_check_rt_denied_and_short_output(void **state)
 {
 	struct fake *f = *state;
@@ -502,6 +535,8 @@ int main(void)
 		    test_tune_threads_check_fused_layout_on_a_tuned_host_is_quiet, fake_setup,
 		    fake_teardown),
 		cmocka_unit_test_setup_teardown(test_tune_threads_check_names_every_disagreement,
+						fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_tune_threads_check_park_on_a_halting_guest,
 						fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_tune_threads_check_rt_denied_and_short_output,
 						fake_setup, fake_teardown),

@@ -110,6 +110,7 @@ struct ps_tune_facts {
 	bool rt_allowed;                        /* SCHED_FIFO allowed for this process */
 	bool rt_throttled;                      /* kernel.sched_rt_runtime_us != -1 */
 	bool mlock_allowed;                     /* root or RLIMIT_MEMLOCK unlimited */
+	bool halts_at_once;                     /* a haltpoll guest polling 0 ns (halt_poll) */
 	long irqbalance_pid;                    /* irqbalance's pid; 0 when not running */
 	char rt_throttle[PS_TUNE_VALUE_LEN];    /* tune check's value, e.g. "on: 950000 us ..." */
 	uint16_t core_leader[PS_TUNE_MAX_CPUS]; /* lowest CPU of each CPU's core */
@@ -150,6 +151,7 @@ PS_API PS_COLD void ps_tune_irq_names(const char *root, int irq, char *buf, size
 	XX(SMT_SIBLING, "smt_sibling")             \
 	XX(RT_DENIED, "rt_denied")                 \
 	XX(RT_THROTTLED, "rt_throttled")           \
+	XX(PARK_HALTS, "park_halts")               \
 	XX(MLOCK_DENIED, "mlock_denied")
 
 enum ps_tune_warning_kind {
