@@ -1,6 +1,7 @@
 /*
  * Private to tuning/: reading and writing small /proc and /sys files under a
- * root prefix, shared by tune_host.c and tune_apply.c. Not part of the
+ * root prefix, shared by tune_host.c and tune_apply.c, and the halt-polling
+ * reading tune_check.c shares with tune_apply.c. Not part of the
  * public API (no PS_API: hidden outside the library).
  */
 #ifndef PS_TUNE_FS_H

@@ -12,15 +12,6 @@ int ps_match_init(struct ps_match *m, struct ps_book_set *books, ps_match_event_
 	return 0;
 }
 
-/* The order table is shared by every book of the set: an id live in any of
- * them cannot be taken again (ps_book_add would refuse it after the fills). */
-static bool id_live(const struct ps_book *b, uint64_t id)
-{
-	uint32_t slot;
-
-	return ps_book__find(b->orders, id, ps_book__tag(id), &slot) != PS_BOOK_NIL;
-}
-
 static inline bool crosses(enum ps_side side, int64_t limit, int64_t resting)
 {
 	return side == PS_SIDE_BUY ? resting <= limit : resting >= limit;
@@ -119,11 +110,12 @@ int64_t ps_match_order(struct ps_match *m, uint32_t instrument, uint64_t id, enu
 	/* Id 0 names anonymous size in EXECUTE events; a DAY order must be able to rest. */
 	if (qty == 0 || id == 0 || (unsigned)side > PS_SIDE_SELL ||
 	    (tif == PS_TIF_DAY &&
-	     (price == PS_MATCH_MARKET_BUY || price <= 0 || !ps_book__price_ok(price)))) {
+	     (price == PS_MATCH_MARKET_BUY || price <= 0 || !ps_book_price_ok(price)))) {
 		m->stats.rejects++;
 		return -EINVAL;
 	}
-	if (id_live(b, id)) {
+	/* Live in any book of the set: ps_book_add would refuse it after the fills. */
+	if (ps_book_id_live(b, id)) {
 		m->stats.rejects++;
 		return PS_EDUPLICATE;
 	}
@@ -178,12 +170,12 @@ int64_t ps_match_replace(struct ps_match *m, uint32_t instrument, uint64_t id, u
 		return PS_ENOTFOUND;
 	}
 	b = &m->books->books[instrument];
-	if (qty == 0 || price <= 0 || price == PS_MATCH_MARKET_BUY || !ps_book__price_ok(price) ||
+	if (qty == 0 || price <= 0 || price == PS_MATCH_MARKET_BUY || !ps_book_price_ok(price) ||
 	    new_id == 0 || new_id == id) {
 		m->stats.rejects++;
 		return -EINVAL;
 	}
-	if (id_live(b, new_id)) {
+	if (ps_book_id_live(b, new_id)) {
 		m->stats.rejects++;
 		return PS_EDUPLICATE;
 	}

@@ -652,11 +652,8 @@ static void do_replace(struct ps_venue *v, int ui, const struct ps_ouch_replace_
 	if (rc < 0 && n->live) {
 		/* The book could not rest the replacement (PS_EFULL: no level left
 		 * for its price; the original's end went out on the feed as a
-		 * delete). The client was told Replaced: it now hears the end. */
-		const struct ps_book *b = &v->match.books->books[n->instrument];
-
-		if (ps_book_order_get(b, o->ref))
-			ps_match_cancel(&v->match, o->instrument, o->ref, 0);
+		 * delete; the other refusals cannot reach here: checked above).
+		 * The client was told Replaced: it now hears the end. */
 		send_canceled(v, n, n->qty, 'Z');
 		n->live = false;
 		n->qty = 0;

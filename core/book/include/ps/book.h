@@ -896,6 +896,22 @@ static inline const struct ps_book_order *ps_book_order_get(const struct ps_book
 	return &b->orders->pool[oi];
 }
 
+/* Whether id is live in any book of b's set: the order table is shared, so
+ * an id live elsewhere cannot be added here either (ps_book_add refuses it). */
+static inline bool ps_book_id_live(const struct ps_book *b, uint64_t id)
+{
+	uint32_t slot;
+
+	return ps_book__find(b->orders, id, ps_book__tag(id), &slot) != PS_BOOK_NIL;
+}
+
+/* Whether a price lies strictly within +-PS_BOOK_PRICE_LIMIT (the range the
+ * book holds; ps_book_add refuses others). */
+static inline bool ps_book_price_ok(int64_t price)
+{
+	return ps_book__price_ok(price);
+}
+
 /**
  * Copy the best n levels of a side into out[0..), best first.
  * @return levels written (< n when the side has fewer).
