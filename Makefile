@@ -11,10 +11,13 @@ all: build
 deps:
 	@bash scripts/deps.sh
 
-$(BUILD)/CMakeCache.txt:
+# The generated Makefile, not CMakeCache.txt: a configure that failed (a
+# package missing before `make deps`) leaves a cache behind but no Makefile,
+# and the next `make build` must configure again.
+$(BUILD)/Makefile:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
 
-build: $(BUILD)/CMakeCache.txt
+build: $(BUILD)/Makefile
 	cmake --build $(BUILD) -j $(JOBS)
 
 test: deps build
