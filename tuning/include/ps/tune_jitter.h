@@ -50,7 +50,7 @@ struct ps_jitter_result {
 	uint64_t reads;      /* clock reads in the loop */
 	uint64_t hiccups;    /* gaps >= threshold */
 	uint64_t lost_ns;    /* their total length */
-	uint64_t step_ns;    /* the loop's shortest gap: its resolution */
+	uint64_t step_ns;    /* the loop's mean gap outside hiccups: its resolution */
 };
 
 /**
