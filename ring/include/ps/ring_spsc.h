@@ -197,23 +197,12 @@ static inline const void *ps_ring__launder_c(const void *p)
 	return p;
 }
 
-/* Copy one slot. slot_len never changes, so these branches always predict;
- * 8 and 64 are tested first, and each case is a constant-size copy the
- * compiler turns into a few moves (64 bytes: one or two vector moves).
- *
- * A 64-byte vector load of an object the producer has just written field by
- * field cannot take its bytes from those stores and waits until they reach L1
- * (a store-forwarding stall); eight 8-byte moves avoid that, but put eight
- * stores per slot in the store buffer instead of one or two, and the slot
- * lines must be fetched back from the consumer's cache. Which costs more
- * depends on where the VM's two vCPUs run (bench/HISTORY.md): single-item
- * 64-byte throughput, interleaved on 2026-12-07, vector 21-36M/s against
- * 8-byte moves 15-18M/s (rte_ring 18-43M/s in the same runs), and the 64-byte
- * round trip (an object written word by word before each send, the stall's
- * case) no slower, p50 451-487 against 464-512 ns; an earlier period
- * had shown the opposite where rte_ring ran at 64-72M/s (8-byte moves 87-94,
- * vector 66-78M/s) and the vector copy ahead where rte_ring ran at 8-10M/s
- * (18-23 against 13-16M/s). Two regimes of three favour the vector copy. */
+/* Copy one slot out of the ring (the consumer's side). slot_len never
+ * changes, so these branches always predict; 8 and 64 are tested first, and
+ * each case is a constant-size copy the compiler turns into a few moves (64
+ * bytes: one or two vector moves). The source is slot memory the producer
+ * wrote long ago, so wide loads are safe; see ps_ring__copy1_in for the other
+ * direction. */
 static inline void ps_ring__copy1(void *dst, const void *src, uint32_t len)
 {
 	dst = ps_ring__launder(dst);
@@ -228,6 +217,51 @@ static inline void ps_ring__copy1(void *dst, const void *src, uint32_t len)
 		__builtin_memcpy(dst, src, 32);
 	else
 		memcpy(dst, src, len);
+}
+
+/* n 8-byte words, each moved through a register on its own. The empty asm
+ * keeps the compiler from merging the moves into vector ones. */
+static inline void ps_ring__copy_words(uint8_t *d, const uint8_t *s, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t w;
+
+		__builtin_memcpy(&w, s + (size_t)i * 8, 8);
+		__asm__("" : "+r"(w));
+		__builtin_memcpy(d + (size_t)i * 8, &w, 8);
+	}
+}
+
+/* Copy one object into a slot (the producer's side of a single enqueue).
+ * The caller has usually just written the object, field by field, and its
+ * stores still sit in the store buffer behind the last enqueue's: the slot
+ * store and the tail store, which wait for lines the consumer holds. A load
+ * wider than the store it reads from cannot take its bytes from that store
+ * and waits until the store reaches L1 (a store-forwarding stall), and under
+ * x86's store order that means after every older store: the producer stalls
+ * for a cross-core transfer on every item. So the object is read in 8-byte
+ * words, which forward from 8-byte or wider stores; slots of 16, 32 and 64
+ * bytes are copied that way, other lengths by memcpy. Measured on an AMD
+ * EPYC guest (bench/HISTORY.md, 2026-12-08): single-item 64-byte throughput
+ * 47.9-53.0M/s against 10.1-14.9M/s with one vector copy while the VM's two
+ * vCPUs sat close, 12.1 against 4.2-4.5M/s while they sat apart (rte_ring
+ * 40-45 and 6-9M/s in the same runs); the round trip and burst-32 (which
+ * still copies with vector moves) did not move. */
+static inline void ps_ring__copy1_in(void *dst, const void *src, uint32_t len)
+{
+	uint8_t *d = (uint8_t *)ps_ring__launder(dst);
+	const uint8_t *s = (const uint8_t *)ps_ring__launder_c(src);
+
+	if (ps_ring_likely(len == 8))
+		__builtin_memcpy(d, s, 8);
+	else if (ps_ring_likely(len == 64))
+		ps_ring__copy_words(d, s, 8);
+	else if (len == 16)
+		ps_ring__copy_words(d, s, 2);
+	else if (len == 32)
+		ps_ring__copy_words(d, s, 4);
+	else
+		memcpy(d, s, len);
 }
 
 /* Copy n contiguous slots. For 8- and 64-byte slots an inline loop of
@@ -302,8 +336,8 @@ static inline bool ps_ring_spsc_enqueue(struct ps_ring_spsc *r, const void *obj)
 
 	if (ps_ring_unlikely(ps_ring__prod_free(r, tail, 1) == 0))
 		return false;
-	ps_ring__copy1(r->prod.slots + (size_t)(tail & r->prod.mask) * r->prod.slot_len, obj,
-		       r->prod.slot_len);
+	ps_ring__copy1_in(r->prod.slots + (size_t)(tail & r->prod.mask) * r->prod.slot_len, obj,
+			  r->prod.slot_len);
 	ps_ring__prod_publish(r, tail + 1);
 	return true;
 }
