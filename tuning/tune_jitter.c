@@ -53,9 +53,9 @@ static int spin_main(void *arg)
 	 * some TSCs advance in steps (AMD EPYC guests here: 26 or 52 ticks,
 	 * now and then 1), so the shortest gap says nothing of the loop. */
 	s->out->step_ns = reads > hiccups
-				  ? ps_tsc_to_ns((prev - start - lost_tsc + (reads - hiccups) / 2) /
-						 (reads - hiccups))
-				  : 0;
+			      ? ps_tsc_to_ns((prev - start - lost_tsc + (reads - hiccups) / 2) /
+					     (reads - hiccups))
+			      : 0;
 	s->out->elapsed_ns = ps_tsc_to_ns(prev - start);
 	return 0;
 }
