@@ -28,7 +28,7 @@ struct spin {
 static int spin_main(void *arg)
 {
 	struct spin *s = arg;
-	uint64_t reads = 0, hiccups = 0, lost = 0, lost_tsc = 0;
+	uint64_t reads = 0, hiccups = 0, lost_tsc = 0;
 	uint64_t start = ps_tsc(), prev = start, end = start + s->dur_tsc;
 
 	for (;;) {
@@ -38,7 +38,6 @@ static int spin_main(void *arg)
 		if (ps_unlikely(d >= s->thr_tsc)) {
 			uint64_t ns = ps_tsc_to_ns(d);
 			hiccups++;
-			lost += ns;
 			lost_tsc += d;
 			ps_hist_record(s->gaps, ns);
 		}
@@ -48,7 +47,7 @@ static int spin_main(void *arg)
 	}
 	s->out->reads = reads;
 	s->out->hiccups = hiccups;
-	s->out->lost_ns = lost;
+	s->out->lost_ns = ps_tsc_to_ns(lost_tsc);
 	/* The mean gap between reads outside the hiccups. Not the shortest one:
 	 * some TSCs advance in steps (AMD EPYC guests here: 26 or 52 ticks,
 	 * now and then 1), so the shortest gap says nothing of the loop. */
